@@ -1,0 +1,1 @@
+"""arbtui's engine: everything that prices, decides and trades, importable without a screen."""

@@ -1,0 +1,147 @@
+"""The Odds API v4 events with bookmaker quotes (``GET /v4/sports/{sport}/odds``).
+
+Prices arrive as american integers or decimal numbers depending on ``oddsFormat``; both are kept as an
+exact decimal price so hedge stakes are money-exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from engine.errors import PayloadError, PricingError
+from engine.markets.fields import FieldReader
+from engine.pricing.odds import american_to_decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    name: str
+    decimal_odds: Decimal
+    point: Decimal | None = None
+
+    @property
+    def implied(self) -> float:
+        return 1.0 / float(self.decimal_odds)
+
+
+@dataclass(frozen=True, slots=True)
+class BookMarket:
+    key: str  # h2h, spreads, totals
+    last_update: datetime
+    outcomes: tuple[Outcome, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Bookmaker:
+    key: str
+    title: str
+    last_update: datetime
+    markets: tuple[BookMarket, ...]
+
+    def market(self, key: str) -> BookMarket | None:
+        for m in self.markets:
+            if m.key == key:
+                return m
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class OddsEvent:
+    id: str
+    sport_key: str
+    commence_time: datetime
+    home_team: str
+    away_team: str
+    bookmakers: tuple[Bookmaker, ...] = ()
+    sport_title: str = ""
+
+    def bookmaker(self, key: str) -> Bookmaker | None:
+        for b in self.bookmakers:
+            if b.key == key:
+                return b
+        return None
+
+
+def _price(r: FieldReader, where: str, raw: Any, american: bool | None) -> Decimal:
+    """Accept american integers (|x| >= 100) and decimal odds (> 1); the format is told or inferred."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise r.fail(where, f"expected a price number, got {raw!r}")
+    try:
+        value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(str(raw))
+    except ArithmeticError:
+        raise r.fail(where, f"expected a price number, got {raw!r}") from None
+    if not value.is_finite():
+        raise r.fail(where, f"price {raw!r} is not finite")
+    is_american = american if american is not None else (value >= 100 or value <= -100)
+    try:
+        if is_american:
+            return american_to_decimal(value)
+    except PricingError as exc:
+        raise r.fail(where, str(exc)) from None
+    if value <= 1:
+        raise r.fail(where, f"decimal odds {raw!r} must be greater than 1")
+    return value
+
+
+def _outcome(r: FieldReader, where: str, raw: Any, american: bool | None) -> Outcome:
+    if not isinstance(raw, dict):
+        raise r.fail(where, "expected an outcome object")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise r.fail(f"{where}.name", "missing or not a string")
+    if "price" not in raw:
+        raise r.fail(f"{where}.price", "missing")
+    point_raw = raw.get("point")
+    point: Decimal | None = None
+    if point_raw is not None:
+        if isinstance(point_raw, bool) or not isinstance(point_raw, int | float):
+            raise r.fail(f"{where}.point", f"expected a number, got {point_raw!r}")
+        point = Decimal(repr(point_raw)) if isinstance(point_raw, float) else Decimal(point_raw)
+    return Outcome(name, _price(r, f"{where}.price", raw["price"], american), point)
+
+
+def parse_odds_event(obj: object, *, american: bool | None = None) -> OddsEvent:
+    """One event of ``/odds`` (or ``/events``, which has no bookmakers)."""
+    r = FieldReader("odds event", obj, "id")
+    commence = r.timestamp("commence_time")
+    assert commence is not None
+    books: list[Bookmaker] = []
+    for bi, braw in enumerate(r.array("bookmakers", required=False)):
+        bwhere = f"bookmakers[{bi}]"
+        if not isinstance(braw, dict) or not isinstance(braw.get("key"), str):
+            raise r.fail(f"{bwhere}.key", "missing or not a string")
+        bsub = FieldReader("odds event", braw, "", ident=r.ident, prefix=f"{bwhere}.")
+        b_update = bsub.timestamp("last_update")
+        assert b_update is not None
+        markets: list[BookMarket] = []
+        for mi, mraw in enumerate(bsub.array("markets", required=False)):
+            mwhere = f"{bwhere}.markets[{mi}]"
+            if not isinstance(mraw, dict) or not isinstance(mraw.get("key"), str):
+                raise r.fail(f"{mwhere}.key", "missing or not a string")
+            m_update = b_update
+            if mraw.get("last_update") is not None:
+                msub = FieldReader("odds event", mraw, "", ident=r.ident, prefix=f"{mwhere}.")
+                parsed = msub.timestamp("last_update")
+                assert parsed is not None
+                m_update = parsed
+            raw_outcomes = mraw.get("outcomes")
+            if not isinstance(raw_outcomes, list):
+                raise r.fail(f"{mwhere}.outcomes", "missing or not an array")
+            outcomes = tuple(_outcome(r, f"{mwhere}.outcomes[{oi}]", o, american) for oi, o in enumerate(raw_outcomes))
+            markets.append(BookMarket(mraw["key"], m_update, outcomes))
+        books.append(Bookmaker(braw["key"], str(braw.get("title", "")), b_update, tuple(markets)))
+    return OddsEvent(
+        id=r.ident,
+        sport_key=r.string("sport_key"),
+        commence_time=commence,
+        home_team=r.string("home_team"),
+        away_team=r.string("away_team"),
+        bookmakers=tuple(books),
+        sport_title=r.string("sport_title", required=False),
+    )
+
+
+__all__ = ["BookMarket", "Bookmaker", "OddsEvent", "Outcome", "PayloadError", "parse_odds_event"]

@@ -1,0 +1,66 @@
+"""Exact money: Kalshi dollar strings and fixed-point counts parsed into ``Decimal``.
+
+Binary floats never hold a price, fee, cost or P&L here; probabilities may be floats.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+CENTICENT = Decimal("0.0001")
+CENT = Decimal("0.01")
+
+
+def parse_decimal(value: object) -> Decimal:
+    """Parse a decimal string (or int) exactly; floats are refused because they already lost precision."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a decimal string, got {value!r}")
+    if isinstance(value, int):
+        return Decimal(value)
+    if not isinstance(value, str):
+        raise ValueError(f"expected a decimal string, got {type(value).__name__} {value!r}")
+    try:
+        parsed = Decimal(value.strip())
+    except InvalidOperation:
+        raise ValueError(f"expected a decimal string, got {value!r}") from None
+    if not parsed.is_finite():
+        raise ValueError(f"expected a finite decimal, got {value!r}")
+    return parsed
+
+
+def parse_price(value: object) -> Decimal:
+    """A Kalshi ``*_dollars`` price: a decimal string within [0, 1]."""
+    price = parse_decimal(value)
+    if price < ZERO or price > ONE:
+        raise ValueError(f"price {value!r} is outside 0..1 dollars")
+    return price
+
+
+def parse_count(value: object) -> Decimal:
+    """A Kalshi ``*_fp`` contract count: a non-negative decimal string."""
+    count = parse_decimal(value)
+    if count < ZERO:
+        raise ValueError(f"count {value!r} is negative")
+    return count
+
+
+def ceil_to(amount: Decimal, step: Decimal) -> Decimal:
+    """Round up to a multiple of ``step`` (Kalshi rounds trade fees up to the centicent)."""
+    return (amount / step).to_integral_value(rounding=ROUND_CEILING) * step
+
+
+def floor_to(amount: Decimal, step: Decimal) -> Decimal:
+    """Round toward negative infinity to a multiple of ``step``."""
+    return (amount / step).to_integral_value(rounding=ROUND_FLOOR) * step
+
+
+def quantize(amount: Decimal, step: Decimal = CENTICENT) -> Decimal:
+    """Round half-even for display only; never feed the result back into a decision."""
+    return amount.quantize(step, rounding=ROUND_HALF_EVEN)
+
+
+def to_decimal(probability: float) -> Decimal:
+    """A float probability as the shortest Decimal that round-trips, for exact comparisons with money."""
+    return Decimal(repr(probability))

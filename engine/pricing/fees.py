@@ -1,0 +1,134 @@
+"""Kalshi's fee model and its balance rounding (getting_started/fee_rounding.md).
+
+Two layers: the *trade fee* of the quadratic fee model, ``rate * count * P * (1 - P)`` rounded up to
+the centicent; then the *rounding fee* that brings the balance back to the account's precision
+($0.01 for non-direct members), offset by whole-cent rebates from a per-order accumulator.
+Detection prices with the unrounded per-contract fee; reports show what is actually charged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from engine.errors import PricingError
+from engine.money import CENT, CENTICENT, ONE, ZERO, ceil_to, floor_to
+
+TAKER_RATE = Decimal("0.07")
+MAKER_RATE = Decimal("0.0175")  # 0.25 of the taker rate, on series whose fee_type has maker fees
+COMBO_MAKER_RATE = Decimal("0.035")  # 0.5 of the taker rate
+
+
+class FeeType(StrEnum):
+    QUADRATIC = "quadratic"
+    QUADRATIC_WITH_MAKER_FEES = "quadratic_with_maker_fees"
+    QUADRATIC_WITH_COMBO_MAKER_FEES = "quadratic_with_combo_maker_fees"
+    FLAT = "flat"
+
+
+@dataclass(frozen=True, slots=True)
+class FeeSchedule:
+    """A series' fee structure. ``flat`` follows a table we do not have, so it refuses to price."""
+
+    fee_type: FeeType = FeeType.QUADRATIC
+    multiplier: Decimal = ONE
+
+    @property
+    def supported(self) -> bool:
+        return self.fee_type is not FeeType.FLAT
+
+    @property
+    def taker_rate(self) -> Decimal:
+        self._require_supported()
+        return TAKER_RATE * self.multiplier
+
+    @property
+    def maker_rate(self) -> Decimal:
+        self._require_supported()
+        if self.fee_type is FeeType.QUADRATIC_WITH_MAKER_FEES:
+            return MAKER_RATE * self.multiplier
+        if self.fee_type is FeeType.QUADRATIC_WITH_COMBO_MAKER_FEES:
+            return COMBO_MAKER_RATE * self.multiplier
+        return ZERO
+
+    def rate(self, *, maker: bool) -> Decimal:
+        return self.maker_rate if maker else self.taker_rate
+
+    def per_contract(self, price: Decimal, *, maker: bool = False) -> Decimal:
+        """Unrounded fee for one contract at ``price``: what detection subtracts from the edge."""
+        return self.rate(maker=maker) * price * (ONE - price)
+
+    def trade_fee(self, price: Decimal, count: Decimal, *, maker: bool = False) -> Decimal:
+        """The fee model's charge for one fill, rounded up to $0.0001 as the exchange does."""
+        return ceil_to(self.rate(maker=maker) * count * price * (ONE - price), CENTICENT)
+
+    def _require_supported(self) -> None:
+        if not self.supported:
+            raise PricingError(f"fee_type {self.fee_type.value!r} uses a fee table arbtui does not model")
+
+
+DEFAULT_FEES = FeeSchedule()
+
+
+@dataclass(frozen=True, slots=True)
+class FillCharge:
+    """What one fill costs in fees once the account's balance precision is restored."""
+
+    trade_fee: Decimal
+    rounding_fee: Decimal
+    rebate: Decimal
+    accumulator: Decimal  # accumulated rounding after this fill, before any rebate is taken out
+    balance_change: Decimal  # floored to the precision; the rebate is credited on top of it
+
+    @property
+    def net_fee(self) -> Decimal:
+        return self.trade_fee + self.rounding_fee - self.rebate
+
+
+def charge_fill(
+    revenue: Decimal, trade_fee: Decimal, accumulated: Decimal, precision: Decimal = CENT
+) -> tuple[FillCharge, Decimal]:
+    """Apply one fill; returns its charge and the accumulator to carry into the order's next fill.
+
+    ``revenue`` is signed (negative for a buyer). ``trade_fee`` is rounded up to the centicent here too,
+    so callers may pass the raw fee-model value.
+    """
+    fee = ceil_to(trade_fee, CENTICENT)
+    exact = revenue - fee
+    floored = floor_to(exact, precision)
+    rounding = exact - floored
+    acc = accumulated + rounding
+    rebate = ZERO
+    if acc > precision:
+        rebate = floor_to(acc, precision)
+        carried = acc - rebate
+    else:
+        carried = acc
+    charge = FillCharge(
+        trade_fee=fee,
+        rounding_fee=rounding,
+        rebate=rebate,
+        accumulator=acc,
+        balance_change=floored,
+    )
+    return charge, carried
+
+
+def charge_order(fills: Iterable[tuple[Decimal, Decimal]], precision: Decimal = CENT) -> list[FillCharge]:
+    """Charges for the fills of one order, given as ``(revenue, trade_fee)`` pairs in fill order."""
+    charges: list[FillCharge] = []
+    acc = ZERO
+    for revenue, trade_fee in fills:
+        charge, acc = charge_fill(revenue, trade_fee, acc, precision)
+        charges.append(charge)
+    return charges
+
+
+def buy_fees_charged(
+    fills: Iterable[tuple[Decimal, Decimal]], schedule: FeeSchedule, precision: Decimal = CENT
+) -> Decimal:
+    """Total net fee for buying ``(price, count)`` fills as one taker order, as the exchange charges it."""
+    pairs = [(-(price * count), schedule.trade_fee(price, count)) for price, count in fills]
+    return sum((c.net_fee for c in charge_order(pairs, precision)), ZERO)
