@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.errors import PayloadError, PricingError
 from engine.markets.fields import FieldReader
-from engine.pricing.odds import american_to_decimal
+from engine.pricing.odds import american_stake, american_to_decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,10 +21,18 @@ class Outcome:
     name: str
     decimal_odds: Decimal
     point: Decimal | None = None
+    american: Decimal | None = None  # kept when quoted in american odds: its stake is exact
 
     @property
     def implied(self) -> float:
         return 1.0 / float(self.decimal_odds)
+
+    @property
+    def stake(self) -> Decimal:
+        """Dollars to back this outcome so that it returns exactly $1 if it wins."""
+        if self.american is not None:
+            return american_stake(self.american)
+        return 1 / self.decimal_odds
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +73,11 @@ class OddsEvent:
         return None
 
 
-def _price(r: FieldReader, where: str, raw: Any, american: bool | None) -> Decimal:
-    """Accept american integers (|x| >= 100) and decimal odds (> 1); the format is told or inferred."""
+def _price(r: FieldReader, where: str, raw: Any, american: bool | None) -> tuple[Decimal, Decimal | None]:
+    """Accept american integers (|x| >= 100) and decimal odds (> 1); the format is told or inferred.
+
+    Returns the decimal odds and, for american quotes, the american number itself.
+    """
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise r.fail(where, f"expected a price number, got {raw!r}")
     try:
@@ -78,12 +89,12 @@ def _price(r: FieldReader, where: str, raw: Any, american: bool | None) -> Decim
     is_american = american if american is not None else (value >= 100 or value <= -100)
     try:
         if is_american:
-            return american_to_decimal(value)
+            return american_to_decimal(value), value
     except PricingError as exc:
         raise r.fail(where, str(exc)) from None
     if value <= 1:
         raise r.fail(where, f"decimal odds {raw!r} must be greater than 1")
-    return value
+    return value, None
 
 
 def _outcome(r: FieldReader, where: str, raw: Any, american: bool | None) -> Outcome:
@@ -100,7 +111,8 @@ def _outcome(r: FieldReader, where: str, raw: Any, american: bool | None) -> Out
         if isinstance(point_raw, bool) or not isinstance(point_raw, int | float):
             raise r.fail(f"{where}.point", f"expected a number, got {point_raw!r}")
         point = Decimal(repr(point_raw)) if isinstance(point_raw, float) else Decimal(point_raw)
-    return Outcome(name, _price(r, f"{where}.price", raw["price"], american), point)
+    decimal_odds, american_odds = _price(r, f"{where}.price", raw["price"], american)
+    return Outcome(name, decimal_odds, point, american_odds)
 
 
 def parse_odds_event(obj: object, *, american: bool | None = None) -> OddsEvent:

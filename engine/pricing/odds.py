@@ -39,6 +39,16 @@ def implied_probability(decimal_odds: Decimal) -> Decimal:
     return 1 / decimal_odds
 
 
+def american_stake(american: int | Decimal) -> Decimal:
+    """Exact implied probability of american odds (-150 -> 0.6): the stake that returns $1 if it wins."""
+    a = Decimal(american)
+    if -100 < a < 100:
+        raise PricingError(f"american odds {american} are invalid: must be <= -100 or >= +100")
+    if a > 0:
+        return _HUNDRED / (a + _HUNDRED)
+    return -a / (-a + _HUNDRED)
+
+
 def american_to_probability(american: int | Decimal) -> float:
     """Implied probability straight from american odds, as a float for vig removal."""
     a = float(american)

@@ -1,0 +1,81 @@
+"""+EV signals: a Kalshi side priced below the vig-free sportsbook consensus by at least ``min_edge``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from statistics import median
+
+from engine.config.profiles import Profile
+from engine.detection.fills import depth_while, sweep, whole
+from engine.detection.quotes import BookView
+from engine.detection.signals import Side, Signal, SignalKind
+from engine.mapping.types import MarketMatch
+from engine.markets.kalshi import Orderbook
+from engine.money import ONE, to_decimal
+from engine.pricing.fees import FeeSchedule
+
+
+def side_fairs(views: Sequence[BookView], side: Side) -> dict[str, float]:
+    """Each book's vig-free probability that ``side`` pays."""
+    if side is Side.YES:
+        return {v.book: v.fair_yes for v in views}
+    return {v.book: 1.0 - v.fair_yes for v in views}
+
+
+def edge_signal(
+    match: MarketMatch,
+    book: Orderbook,
+    views: Sequence[BookView],
+    side: Side,
+    fees: FeeSchedule,
+    profile: Profile,
+    bankroll: Decimal,
+    max_position: int,
+) -> Signal | None:
+    """The edge signal for buying ``side``, or None when any rule fails (see the engine-core issue)."""
+    if len(views) < profile.book_consensus:
+        return None
+    asks = book.asks(side.value)
+    if not asks:
+        return None
+    fairs = side_fairs(views, side)
+    fair = median(fairs.values())
+    fair_d = to_decimal(fair)
+    ask = asks[0].price
+    fee = fees.per_contract(ask)
+    edge = fair_d - ask - fee
+    min_edge = profile.min_edge
+    if edge < min_edge:
+        return None
+    agree = sum(1 for p in fairs.values() if to_decimal(p) - ask - fee >= min_edge)
+    if agree < profile.book_consensus:
+        return None
+
+    p_eff = ask + fee
+    if p_eff >= ONE:
+        return None
+    kelly = (fair_d - p_eff) / (ONE - p_eff)
+    kelly_count = whole(profile.kelly_fraction * kelly * bankroll / p_eff)
+    depth, _ = depth_while(asks, lambda price: fair_d - price - fees.per_contract(price) >= min_edge)
+    count = min(kelly_count, whole(depth), max_position)
+    if count < 1:
+        return None
+    fill = sweep(asks, count, fees)
+    return Signal(
+        kind=SignalKind.EDGE,
+        ticker=match.ticker,
+        side=side,
+        event_ticker=match.event_ticker,
+        odds_event_id=match.odds_event_id,
+        fair=fair,
+        books=fairs,
+        books_agree=agree,
+        ask=ask,
+        edge=edge,
+        count=count,
+        limit_price=fill.limit_price,
+        cost=fill.cost,
+        fees=fill.fees,
+        ev=fair_d * count - fill.cost - fill.fees,
+    )
