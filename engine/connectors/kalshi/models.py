@@ -1,0 +1,349 @@
+"""Portfolio and exchange payloads of the Kalshi REST API (orders, fills, positions, balance, settlements,
+exchange status, order groups) as frozen records. Market data models live in :mod:`engine.markets.kalshi`.
+
+Money stays ``Decimal``: ``*_dollars`` strings and ``*_fp`` counts, parsed field by field with errors that
+name the object and the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from engine.markets.fields import FieldReader
+from engine.money import ZERO, parse_decimal
+
+
+class BookSide(StrEnum):
+    """V2 order direction, quoted on the YES leg: ``bid`` buys YES, ``ask`` sells YES (= buys NO at 1 - p)."""
+
+    BID = "bid"
+    ASK = "ask"
+
+
+class TimeInForce(StrEnum):
+    FILL_OR_KILL = "fill_or_kill"
+    GOOD_TILL_CANCELED = "good_till_canceled"
+    IMMEDIATE_OR_CANCEL = "immediate_or_cancel"
+
+
+class SelfTradePrevention(StrEnum):
+    TAKER_AT_CROSS = "taker_at_cross"
+    MAKER = "maker"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """The body of ``POST /portfolio/events/orders`` (create-order-v2.md). ``price`` is the YES price."""
+
+    ticker: str
+    side: BookSide
+    count: Decimal
+    price: Decimal
+    client_order_id: str
+    time_in_force: TimeInForce = TimeInForce.GOOD_TILL_CANCELED
+    self_trade_prevention_type: SelfTradePrevention = SelfTradePrevention.TAKER_AT_CROSS
+    post_only: bool = False
+    reduce_only: bool = False
+    cancel_order_on_pause: bool = False
+    expiration_time: int | None = None
+    order_group_id: str | None = None
+    subaccount: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.client_order_id:
+            raise ValueError("an order needs a client_order_id (it is how an unknown outcome is resolved)")
+        if self.count <= ZERO or self.count != self.count.quantize(Decimal("0.01")):
+            raise ValueError(f"order count must be positive with at most 2 decimals, got {self.count}")
+        if not (ZERO < self.price < Decimal(1)) or self.price != self.price.quantize(Decimal("0.0001")):
+            raise ValueError(f"order price must be inside (0, 1) with at most 4 decimals, got {self.price}")
+        if self.expiration_time is not None and self.time_in_force is TimeInForce.IMMEDIATE_OR_CANCEL:
+            raise ValueError("immediate_or_cancel cannot be combined with expiration_time")
+
+    def body(self) -> dict[str, object]:
+        doc: dict[str, object] = {
+            "ticker": self.ticker,
+            "client_order_id": self.client_order_id,
+            "side": self.side.value,
+            "count": f"{self.count:.2f}",
+            "price": f"{self.price:.4f}",
+            "time_in_force": self.time_in_force.value,
+            "self_trade_prevention_type": self.self_trade_prevention_type.value,
+            "post_only": self.post_only,
+            "reduce_only": self.reduce_only,
+            "cancel_order_on_pause": self.cancel_order_on_pause,
+        }
+        if self.expiration_time is not None:
+            doc["expiration_time"] = self.expiration_time
+        if self.order_group_id is not None:
+            doc["order_group_id"] = self.order_group_id
+        if self.subaccount is not None:
+            doc["subaccount"] = self.subaccount
+        return doc
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAck:
+    """``CreateOrderV2Response``; ``recovered`` is True when it was rebuilt from a lookup after an
+    unknown outcome instead of read from the create response."""
+
+    order_id: str
+    client_order_id: str
+    fill_count: Decimal
+    remaining_count: Decimal
+    average_fill_price: Decimal | None = None
+    average_fee_paid: Decimal | None = None
+    ts_ms: int | None = None
+    recovered: bool = False
+
+
+def _int_field(r: FieldReader, name: str, *, required: bool = False) -> int | None:
+    value = r.obj.get(name)
+    if value is None:
+        if required:
+            raise r.fail(name, "missing")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise r.fail(name, f"expected an integer, got {value!r}")
+    return value
+
+
+def _dollars(r: FieldReader, name: str, *, required: bool = True) -> Decimal | None:
+    """A ``*_dollars`` amount that is not a 0..1 price (balances, costs, P&L may exceed a dollar or be < 0)."""
+    value = r.obj.get(name)
+    if value is None:
+        if required:
+            raise r.fail(name, "missing")
+        return None
+    try:
+        return parse_decimal(value)
+    except ValueError as exc:
+        raise r.fail(name, str(exc)) from None
+
+
+def parse_order_ack(obj: object) -> OrderAck:
+    r = FieldReader("kalshi order", obj, "order_id")
+    fill = r.count("fill_count")
+    remaining = r.count("remaining_count")
+    assert fill is not None and remaining is not None
+    return OrderAck(
+        order_id=r.ident,
+        client_order_id=r.string("client_order_id", required=False),
+        fill_count=fill,
+        remaining_count=remaining,
+        average_fill_price=r.price("average_fill_price", required=False),
+        average_fee_paid=_dollars(r, "average_fee_paid", required=False),
+        ts_ms=_int_field(r, "ts_ms"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    order_id: str
+    client_order_id: str
+    ticker: str
+    status: str  # resting, canceled, executed
+    book_side: str
+    outcome_side: str
+    yes_price: Decimal
+    fill_count: Decimal
+    remaining_count: Decimal
+    initial_count: Decimal
+    taker_fees: Decimal
+    maker_fees: Decimal
+    order_group_id: str | None = None
+    created_time: datetime | None = None
+
+    def ack(self) -> OrderAck:
+        return OrderAck(self.order_id, self.client_order_id, self.fill_count, self.remaining_count, recovered=True)
+
+
+def parse_order(obj: object) -> Order:
+    r = FieldReader("kalshi order", obj, "order_id")
+    yes_price = r.price("yes_price_dollars")
+    fill, remaining, initial = r.count("fill_count_fp"), r.count("remaining_count_fp"), r.count("initial_count_fp")
+    taker, maker = _dollars(r, "taker_fees_dollars"), _dollars(r, "maker_fees_dollars")
+    assert yes_price is not None and fill is not None and remaining is not None and initial is not None
+    assert taker is not None and maker is not None
+    group = r.obj.get("order_group_id")
+    return Order(
+        order_id=r.ident,
+        client_order_id=r.string("client_order_id", required=False),
+        ticker=r.string("ticker"),
+        status=r.string("status"),
+        book_side=r.string("book_side", required=False),
+        outcome_side=r.string("outcome_side", required=False),
+        yes_price=yes_price,
+        fill_count=fill,
+        remaining_count=remaining,
+        initial_count=initial,
+        taker_fees=taker,
+        maker_fees=maker,
+        order_group_id=group if isinstance(group, str) and group else None,
+        created_time=r.timestamp("created_time", required=False),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CancelResult:
+    order_id: str
+    client_order_id: str
+    reduced_by: Decimal
+    error: str = ""
+
+
+def parse_cancel(obj: object) -> CancelResult:
+    r = FieldReader("kalshi cancel", obj, "order_id")
+    reduced = r.count("reduced_by", required=False)
+    err = r.obj.get("error")
+    message = ""
+    if isinstance(err, dict):
+        message = str(err.get("message") or err.get("code") or "error")
+    return CancelResult(r.ident, r.string("client_order_id", required=False), reduced or ZERO, message)
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    fill_id: str
+    order_id: str
+    ticker: str
+    book_side: str
+    outcome_side: str
+    count: Decimal
+    yes_price: Decimal
+    is_taker: bool
+    fee_cost: Decimal
+    created_time: datetime | None = None
+
+
+def parse_fill(obj: object) -> Fill:
+    r = FieldReader("kalshi fill", obj, "fill_id")
+    count, price, fee = r.count("count_fp"), r.price("yes_price_dollars"), _dollars(r, "fee_cost")
+    assert count is not None and price is not None and fee is not None
+    taker = r.obj.get("is_taker")
+    if not isinstance(taker, bool):
+        raise r.fail("is_taker", "expected a boolean")
+    return Fill(
+        fill_id=r.ident,
+        order_id=r.string("order_id"),
+        ticker=r.string("market_ticker", required=False) or r.string("ticker"),
+        book_side=r.string("book_side", required=False),
+        outcome_side=r.string("outcome_side", required=False),
+        count=count,
+        yes_price=price,
+        is_taker=taker,
+        fee_cost=fee,
+        created_time=r.timestamp("created_time", required=False),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """``position_fp`` is signed: positive = YES contracts held, negative = NO contracts held."""
+
+    ticker: str
+    position: Decimal
+    market_exposure: Decimal
+    realized_pnl: Decimal
+    fees_paid: Decimal
+    total_traded: Decimal
+
+
+def parse_position(obj: object) -> Position:
+    r = FieldReader("kalshi position", obj, "ticker")
+    raw = r.obj.get("position_fp")
+    try:
+        position = parse_decimal(raw)
+    except ValueError as exc:
+        raise r.fail("position_fp", str(exc)) from None
+    values = [_dollars(r, n) for n in ("market_exposure_dollars", "realized_pnl_dollars", "fees_paid_dollars")]
+    traded = _dollars(r, "total_traded_dollars")
+    assert all(v is not None for v in values) and traded is not None
+    exposure, pnl, fees = (v or ZERO for v in values)
+    return Position(r.ident, position, exposure, pnl, fees, traded)
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    balance: Decimal
+    portfolio_value_cents: int
+    updated_ts: int
+
+
+def parse_balance(obj: object) -> Balance:
+    r = FieldReader("kalshi balance", obj, "", ident="portfolio")
+    dollars = _dollars(r, "balance_dollars", required=False)
+    cents = _int_field(r, "balance", required=dollars is None)
+    balance = dollars if dollars is not None else Decimal(cents or 0) / 100
+    return Balance(balance, _int_field(r, "portfolio_value") or 0, _int_field(r, "updated_ts") or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    ticker: str
+    event_ticker: str
+    market_result: str
+    yes_count: Decimal
+    no_count: Decimal
+    revenue_cents: int
+    fee_cost: Decimal
+    settled_time: datetime | None
+
+
+def parse_settlement(obj: object) -> Settlement:
+    r = FieldReader("kalshi settlement", obj, "ticker")
+    yes, no, fee = r.count("yes_count_fp"), r.count("no_count_fp"), _dollars(r, "fee_cost")
+    assert yes is not None and no is not None and fee is not None
+    return Settlement(
+        r.ident,
+        r.string("event_ticker"),
+        r.string("market_result"),
+        yes,
+        no,
+        _int_field(r, "revenue", required=True) or 0,
+        fee,
+        r.timestamp("settled_time", required=False),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeStatus:
+    exchange_active: bool
+    trading_active: bool
+
+    @property
+    def open(self) -> bool:
+        return self.exchange_active and self.trading_active
+
+
+def parse_exchange_status(obj: object) -> ExchangeStatus:
+    r = FieldReader("kalshi exchange status", obj, "", ident="exchange")
+    flags = []
+    for name in ("exchange_active", "trading_active"):
+        value = r.obj.get(name)
+        if not isinstance(value, bool):
+            raise r.fail(name, "missing or not a boolean")
+        flags.append(value)
+    return ExchangeStatus(flags[0], flags[1])
+
+
+@dataclass(frozen=True, slots=True)
+class OrderGroup:
+    order_group_id: str
+    contracts_limit: Decimal | None = None
+    is_auto_cancel_enabled: bool | None = None
+    order_ids: tuple[str, ...] = ()
+
+
+def parse_order_group(obj: object, order_group_id: str | None = None) -> OrderGroup:
+    r = FieldReader("kalshi order group", obj, "order_group_id", ident=order_group_id)
+    enabled = r.obj.get("is_auto_cancel_enabled")
+    orders = tuple(o for o in r.array("orders", required=False) if isinstance(o, str))
+    return OrderGroup(
+        r.ident,
+        r.count("contracts_limit_fp", required=False),
+        enabled if isinstance(enabled, bool) else None,
+        orders,
+    )
