@@ -1,0 +1,329 @@
+"""Kalshi WebSocket client: signed handshake on ``/trade-api/ws/v2``, subscriptions that survive reconnects,
+one local order book per market, and per-market staleness for the risk layer.
+
+The connection loop never dies from one message: a malformed frame is counted, logged and dropped. A
+``seq`` gap asks for a fresh snapshot (``update_subscription`` / ``get_snapshot``) and the affected books
+read as stale until it arrives. A dropped socket reconnects with jittered backoff and re-subscribes
+everything; websockets answers the server's ``heartbeat`` pings with pongs by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import WebSocketException
+
+from engine.connectors.errors import ProtocolError
+from engine.connectors.kalshi.local_book import BookUpdate, LocalBooks
+from engine.connectors.kalshi.messages import (
+    CommandAck,
+    OrderbookDelta,
+    OrderbookSnapshot,
+    Subscribed,
+    TickerUpdate,
+    WsError,
+    WsMessage,
+    parse_message,
+)
+from engine.connectors.kalshi.signing import KalshiSigner
+from engine.markets.kalshi import Orderbook
+
+log = logging.getLogger(__name__)
+
+ORDERBOOK = "orderbook_delta"
+CHANNELS = frozenset(
+    {"orderbook_delta", "ticker", "trade", "fill", "market_positions", "market_lifecycle_v2", "user_orders"}
+)
+
+
+@dataclass(slots=True)
+class _Subscription:
+    """What we want, kept across reconnects; ``sids`` are what the current connection assigned."""
+
+    handle: int
+    channels: tuple[str, ...]
+    markets: list[str]
+    sids: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Reconnect delay: exponential, capped, with equal jitter (never ~0, so a refusing server is not
+    hammered)."""
+
+    base_s: float = 0.1
+    cap_s: float = 5.0
+    rng: random.Random = field(default_factory=random.Random, compare=False)
+
+    def delay(self, attempt: int) -> float:
+        d = min(self.cap_s, self.base_s * float(2 ** max(0, attempt - 1)))
+        return d / 2 + self.rng.uniform(0, d / 2)
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class KalshiWebSocket:
+    """``async with KalshiWebSocket(ws_url, signer) as ws: await ws.subscribe(["orderbook_delta"], tickers)``."""
+
+    def __init__(
+        self,
+        url: str,
+        signer: KalshiSigner | None,
+        *,
+        backoff: Backoff | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_ms: Callable[[], int] = _wall_ms,
+        open_timeout_s: float = 10.0,
+        resync_timeout_s: float = 2.0,
+        max_events: int = 10_000,
+    ) -> None:
+        self.url = url
+        self._signer = signer
+        self._backoff = backoff or Backoff()
+        self._clock = clock
+        self._wall_ms = wall_ms
+        self._open_timeout_s = open_timeout_s
+        self._resync_timeout_s = resync_timeout_s
+        self.books = LocalBooks()
+        self.events: asyncio.Queue[WsMessage] = asyncio.Queue(maxsize=max_events)
+        self.connected = asyncio.Event()
+        self._ws: ClientConnection | None = None
+        self._subs: dict[int, _Subscription] = {}
+        self._pending: dict[int, int] = {}  # command id -> subscription handle
+        self._next_id = 0
+        self._next_handle = 0
+        self._resync_sent: dict[str, float] = {}
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self._closing = False
+        self.connections = 0
+        self.malformed = 0
+        self.dropped_events = 0
+        self.errors: list[WsError] = []
+        self.last_message_at: float | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> KalshiWebSocket:
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="kalshi-ws")
+            self._watchdog = asyncio.create_task(self._watch(), name="kalshi-ws-resync")
+
+    async def close(self) -> None:
+        self._closing = True
+        for task in (self._task, self._watchdog):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._watchdog = None
+        if self._ws is not None:
+            await self._ws.close()
+
+    async def _run(self) -> None:
+        attempt = 0
+        while not self._closing:
+            try:
+                headers = self._signer.headers("GET", self.url, self._wall_ms()) if self._signer else {}
+                async with connect(
+                    self.url, additional_headers=headers, open_timeout=self._open_timeout_s, proxy=None,
+                    max_queue=None, compression=None,
+                ) as ws:  # fmt: skip
+                    attempt = 0
+                    await self._on_connect(ws)
+                    async for frame in ws:
+                        await self._handle(frame)
+                log.warning("kalshi ws: server closed the connection")
+            except (OSError, WebSocketException, TimeoutError) as exc:
+                log.warning("kalshi ws: connection lost or refused: %s", type(exc).__name__)
+            finally:
+                self._on_disconnect()
+            attempt += 1
+            await asyncio.sleep(self._backoff.delay(attempt))
+
+    async def _on_connect(self, ws: ClientConnection) -> None:
+        self._ws = ws
+        self.connections += 1
+        self.books.reset_connection()
+        self._pending.clear()
+        self._resync_sent.clear()
+        for sub in self._subs.values():
+            sub.sids.clear()
+            await self._send_subscribe(sub)
+        self.connected.set()
+        log.info("kalshi ws: connected (connection %d), %d subscriptions sent", self.connections, len(self._subs))
+
+    def _on_disconnect(self) -> None:
+        self._ws = None
+        self.connected.clear()
+        self.books.reset_connection()
+
+    # -- commands --------------------------------------------------------------------------------------
+
+    def _command_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    async def _send(self, doc: dict[str, Any]) -> None:
+        ws = self._ws
+        if ws is None:
+            return  # replayed from the desired state on the next connect
+        with contextlib.suppress(WebSocketException, OSError):
+            await ws.send(json.dumps(doc))
+
+    async def _send_subscribe(self, sub: _Subscription) -> None:
+        cid = self._command_id()
+        self._pending[cid] = sub.handle
+        params: dict[str, Any] = {"channels": list(sub.channels)}
+        if sub.markets:
+            params["market_tickers"] = list(sub.markets)
+        await self._send({"id": cid, "cmd": "subscribe", "params": params})
+
+    async def subscribe(self, channels: Sequence[str], market_tickers: Sequence[str] = ()) -> int:
+        """Subscribe now (or on the next connect); returns a handle that stays valid across reconnects."""
+        unknown = set(channels) - CHANNELS
+        if unknown or not channels:
+            raise ValueError(f"unknown or no channels: {sorted(unknown) or channels}")
+        if ORDERBOOK in channels and not market_tickers:
+            raise ValueError("orderbook_delta needs market tickers")
+        self._next_handle += 1
+        sub = _Subscription(self._next_handle, tuple(channels), list(dict.fromkeys(market_tickers)))
+        self._subs[sub.handle] = sub
+        await self._send_subscribe(sub)
+        return sub.handle
+
+    async def unsubscribe(self, handle: int) -> None:
+        sub = self._subs.pop(handle, None)
+        if sub is not None and sub.sids:
+            await self._send(
+                {"id": self._command_id(), "cmd": "unsubscribe", "params": {"sids": list(sub.sids.values())}}
+            )
+
+    async def _update(self, handle: int, action: str, tickers: Sequence[str]) -> None:
+        sub = self._subs[handle]
+        for sid in sub.sids.values():
+            params = {"sid": sid, "market_tickers": list(tickers), "action": action}
+            await self._send({"id": self._command_id(), "cmd": "update_subscription", "params": params})
+
+    async def add_markets(self, handle: int, tickers: Sequence[str]) -> None:
+        sub = self._subs[handle]
+        new = [t for t in tickers if t not in sub.markets]
+        sub.markets.extend(new)
+        if new:
+            await self._update(handle, "add_markets", new)
+
+    async def remove_markets(self, handle: int, tickers: Sequence[str]) -> None:
+        sub = self._subs[handle]
+        sub.markets[:] = [t for t in sub.markets if t not in tickers]
+        await self._update(handle, "delete_markets", tickers)
+
+    async def _request_snapshots(self, resync: dict[int, tuple[str, ...]]) -> None:
+        now = self._clock()
+        for sid, tickers in resync.items():
+            if tickers:
+                for t in tickers:
+                    self._resync_sent[t] = now
+                params = {"sid": sid, "market_tickers": list(tickers), "action": "get_snapshot"}
+                await self._send({"id": self._command_id(), "cmd": "update_subscription", "params": params})
+
+    async def _watch(self) -> None:
+        """Ask again for snapshots that did not come (a lost answer must not leave a book stale forever)."""
+        while True:
+            await asyncio.sleep(self._resync_timeout_s / 2)
+            if self._ws is None:
+                continue
+            now = self._clock()
+            late: dict[int, list[str]] = {}
+            for sub in self._subs.values():
+                sid = sub.sids.get(ORDERBOOK)
+                if sid is None:
+                    continue
+                for t in sub.markets:
+                    sent = self._resync_sent.get(t)
+                    if self.books.is_stale(t) and (sent is None or now - sent > self._resync_timeout_s):
+                        late.setdefault(sid, []).append(t)
+            if late:
+                log.info("kalshi ws: re-requesting %d stale snapshots", sum(map(len, late.values())))
+                await self._request_snapshots({sid: tuple(ts) for sid, ts in late.items()})
+
+    # -- inbound ---------------------------------------------------------------------------------------
+
+    async def _handle(self, frame: str | bytes) -> None:
+        try:
+            msg = parse_message(frame)
+        except ProtocolError as exc:
+            self.malformed += 1
+            log.warning("kalshi ws: dropped a malformed message: %s", exc)
+            return
+        now = self._clock()
+        self.last_message_at = now
+        update: BookUpdate | None = None
+        if isinstance(msg, OrderbookDelta):
+            update = self.books.on_delta(msg, now)
+        elif isinstance(msg, OrderbookSnapshot):
+            update = self.books.on_snapshot(msg, now)
+            self._resync_sent.pop(msg.ticker, None)
+        elif isinstance(msg, Subscribed):
+            handle = self._pending.get(msg.command_id) if msg.command_id is not None else None
+            if handle is not None and handle in self._subs:
+                self._subs[handle].sids[msg.channel] = msg.sid
+        elif isinstance(msg, TickerUpdate):
+            self.books.touch(msg.ticker, now)
+            self._emit(msg)
+        elif isinstance(msg, WsError):
+            log.warning("kalshi ws: error %s for command %s: %s", msg.code, msg.command_id, msg.message)
+            self.errors.append(msg)
+            self._emit(msg)
+        elif not isinstance(msg, CommandAck):
+            self._emit(msg)
+        if update is not None and update.resync:
+            await self._request_snapshots(update.resync)
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _emit(self, msg: WsMessage) -> None:
+        if self.events.full():
+            self.events.get_nowait()
+            self.dropped_events += 1
+        self.events.put_nowait(msg)
+
+    # -- queries ---------------------------------------------------------------------------------------
+
+    def orderbook(self, ticker: str) -> Orderbook | None:
+        """The local book, or None while it is missing or stale."""
+        return self.books.orderbook(ticker)
+
+    def staleness(self, ticker: str) -> float:
+        """Seconds since the last message about this market (infinite before the first)."""
+        return self.books.staleness(ticker, self._clock())
+
+    def is_stale(self, ticker: str, max_age_s: float) -> bool:
+        """True while the book awaits a snapshot or nothing was heard about it for ``max_age_s``."""
+        return self.books.is_stale(ticker) or self.staleness(ticker) > max_age_s
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout_s: float) -> None:
+        """Wait (bounded) until ``predicate()`` holds, re-checking after every processed message."""
+        async with asyncio.timeout(timeout_s), self._changed:
+            await self._changed.wait_for(predicate)
+
+    async def wait_books(self, tickers: Sequence[str], timeout_s: float = 5.0) -> None:
+        await self.wait_until(lambda: all(not self.books.is_stale(t) for t in tickers), timeout_s)

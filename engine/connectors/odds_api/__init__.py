@@ -1,0 +1,1 @@
+"""The Odds API v4 adapter: client, quota budget and response cache."""
