@@ -1,0 +1,264 @@
+"""Find the one Odds API event that is the same game as a Kalshi event, or say why there is none.
+
+A game is identified by its two teams and its Eastern calendar date (plus the start time for MLB
+doubleheaders). Team identity comes from the team tables when the name is known there and from batch
+fuzzy scores otherwise. Every decision leaves an :class:`Evidence`; every refusal a reason.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from engine.mapping.fuzzy import MARGIN, MATCH, FuzzyScores
+from engine.mapping.names import fold
+from engine.mapping.teams import League, Team, team_index
+from engine.mapping.types import Evidence
+from engine.markets.odds import OddsEvent
+
+EASTERN = ZoneInfo("America/New_York")
+START_WINDOW = timedelta(minutes=90)
+"""A ticker start time (MLB) and the Odds API ``commence_time`` must agree within this window."""
+OCCURRENCE_LAG = timedelta(hours=3)
+"""Kalshi's ``occurrence_datetime`` is about start + 3 h (reference); used to vet a +-1 day candidate."""
+OCCURRENCE_WINDOW = timedelta(hours=6)
+NEAR_MIDNIGHT = timedelta(hours=3)
+"""Without ``occurrence_datetime``, a +-1 day candidate must start within this much of the ticker date."""
+
+
+def eastern_date(moment: datetime) -> date:
+    return moment.astimezone(EASTERN).date()
+
+
+@dataclass(frozen=True, slots=True)
+class KalshiSide:
+    """One team of a Kalshi game: its code, the table team when known, and names the market text uses."""
+
+    code: str
+    team: Team | None
+    names: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        if self.team is not None:
+            return self.team.kalshi_name
+        return self.names[0] if self.names else self.code
+
+    def queries(self) -> tuple[str, ...]:
+        if self.team is not None:
+            return self.team.all_names
+        return self.names
+
+
+@dataclass(frozen=True, slots=True)
+class GameQuery:
+    """A Kalshi game to find: ``home``/``away`` sides, the Eastern date, optional start and doubleheader game."""
+
+    league: League
+    away: KalshiSide
+    home: KalshiSide
+    day: date
+    start: time | None
+    game: int | None
+    occurrence: datetime | None
+    text_day: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GameMatch:
+    """The matched event and, per Kalshi code, the Odds API team name that code means."""
+
+    event: OddsEvent
+    outcome_for_code: dict[str, str]
+    confidence: float
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GameMiss:
+    reason: str
+
+
+@dataclass(slots=True)
+class _LeagueEvents:
+    events: list[OddsEvent] = field(default_factory=list)
+    home: list[Team | None] = field(default_factory=list)
+    away: list[Team | None] = field(default_factory=list)
+    by_pair: dict[frozenset[str], list[int]] = field(default_factory=lambda: defaultdict(list))
+    unresolved: list[int] = field(default_factory=list)
+    fuzzy: FuzzyScores | None = None
+
+
+class OddsIndex:
+    """Odds API events grouped by sport and indexed by the (table-resolved) pair of teams."""
+
+    def __init__(self, events: Sequence[OddsEvent], leagues: Sequence[League]) -> None:
+        self._leagues: dict[str, _LeagueEvents] = {}
+        by_sport = {lg.sport_key: lg for lg in leagues}
+        for event in events:
+            league = by_sport.get(event.sport_key)
+            if league is None:
+                continue
+            bucket = self._leagues.setdefault(league.key, _LeagueEvents())
+            index = team_index(league.key)
+            i = len(bucket.events)
+            bucket.events.append(event)
+            home, away = index.name(event.home_team), index.name(event.away_team)
+            bucket.home.append(home)
+            bucket.away.append(away)
+            if home is not None and away is not None and home is not away:
+                bucket.by_pair[frozenset((home.odds_name, away.odds_name))].append(i)
+            else:
+                bucket.unresolved.append(i)
+
+    def prepare_fuzzy(self, league: League, queries: Sequence[str]) -> None:
+        """Score every Kalshi-side name of ``league`` against every Odds API name in one ``cdist`` call."""
+        bucket = self._leagues.get(league.key)
+        if bucket is None or not queries:
+            return
+        choices = [e.home_team for e in bucket.events] + [e.away_team for e in bucket.events]
+        bucket.fuzzy = FuzzyScores(queries, choices)
+
+    def find(self, query: GameQuery) -> GameMatch | GameMiss:
+        bucket = self._leagues.get(query.league.key)
+        matchup = f"{query.away.label} at {query.home.label}"
+        if bucket is None:
+            return GameMiss(f"no Odds API events for {query.league.sport_key}")
+        scored = self._candidates(bucket, query)
+        if not scored:
+            return GameMiss(f"no Odds API event with the same two teams ({matchup})")
+        exact = [c for c in scored if eastern_date(c.event.commence_time) == query.day]
+        evidence: list[Evidence] = []
+        confidence = 1.0
+        if exact:
+            pool = exact
+            evidence.append(Evidence("date", 1.0, f"starts on the ticker's Eastern date {query.day.isoformat()}"))
+        else:
+            pool = [c for c in scored if self._near_day(c.event, query)]
+            if not pool:
+                days = ", ".join(sorted({eastern_date(c.event.commence_time).isoformat() for c in scored}))
+                return GameMiss(f"{matchup}: no event on {query.day.isoformat()} (same teams on {days})")
+            confidence *= 0.85
+            evidence.append(Evidence("date", 0.6, f"no event on {query.day.isoformat()}: +-1 day near midnight"))
+        if query.text_day is not None and query.text_day != query.day:
+            return GameMiss(f"rules text date {query.text_day} contradicts ticker date {query.day}")
+        chosen = self._pick(pool, query, evidence)
+        if isinstance(chosen, GameMiss):
+            return GameMiss(f"{matchup}: {chosen.reason}")
+        if chosen.reversed_:
+            if not exact:
+                return GameMiss(f"{matchup}: +-1 day candidate has home and away reversed")
+            confidence *= 0.9
+            evidence.append(Evidence("home_away", 0.5, "home/away reversed versus the ticker (neutral site?)"))
+        else:
+            evidence.append(Evidence("home_away", 1.0, "home and away agree with the ticker order"))
+        confidence *= min(chosen.score, 100.0) / 100.0
+        evidence.extend(chosen.evidence)
+        return GameMatch(chosen.event, chosen.outcomes, confidence, tuple(evidence))
+
+    def _near_day(self, event: OddsEvent, query: GameQuery) -> bool:
+        start = event.commence_time.astimezone(EASTERN)
+        if abs((start.date() - query.day).days) != 1:
+            return False
+        if query.occurrence is not None:
+            return abs(event.commence_time + OCCURRENCE_LAG - query.occurrence) <= OCCURRENCE_WINDOW
+        midnight = datetime.combine(query.day, time(0), EASTERN)
+        edges = (midnight, midnight + timedelta(days=1))
+        return any(abs(start - edge) <= NEAR_MIDNIGHT for edge in edges)
+
+    def _pick(self, pool: list[_Candidate], query: GameQuery, evidence: list[Evidence]) -> _Candidate | GameMiss:
+        best = max(c.score for c in pool)
+        near = [c for c in pool if c.score >= best - MARGIN]
+        if len(near) == 1:
+            return near[0]
+        if query.start is not None:
+            target = datetime.combine(query.day, query.start, EASTERN)
+            timed = [c for c in near if abs(c.event.commence_time - target) <= START_WINDOW]
+            if len(timed) == 1:
+                evidence.append(Evidence("start_time", 1.0, f"ticker start {query.start:%H:%M} ET"))
+                return timed[0]
+            return GameMiss(f"{len(timed)} events within {START_WINDOW} of the ticker start {query.start:%H:%M} ET")
+        if query.game is not None and len(near) == 2:
+            ordered = sorted(near, key=lambda c: c.event.commence_time)
+            if ordered[0].event.commence_time != ordered[1].event.commence_time:
+                evidence.append(Evidence("start_time", 0.8, f"doubleheader game {query.game} by start order"))
+                return ordered[query.game - 1]
+        ids = ", ".join(c.event.id for c in near)
+        return GameMiss(f"ambiguous: {len(near)} candidate events ({ids}); doubleheader without a start time?")
+
+    def _candidates(self, bucket: _LeagueEvents, query: GameQuery) -> list[_Candidate]:
+        out: list[_Candidate] = []
+        if query.home.team is not None and query.away.team is not None:
+            key = frozenset((query.home.team.odds_name, query.away.team.odds_name))
+            for i in bucket.by_pair.get(key, ()):
+                out.append(self._table_candidate(bucket, i, query))
+            indices: Sequence[int] = bucket.unresolved
+        else:
+            indices = range(len(bucket.events))
+        lo, hi = query.day - timedelta(days=1), query.day + timedelta(days=1)
+        for i in indices:
+            if not lo <= eastern_date(bucket.events[i].commence_time) <= hi:
+                continue
+            cand = self._scored_candidate(bucket, i, query)
+            if cand is not None:
+                out.append(cand)
+        return out
+
+    @staticmethod
+    def _table_candidate(bucket: _LeagueEvents, i: int, query: GameQuery) -> _Candidate:
+        event = bucket.events[i]
+        assert query.home.team is not None and query.away.team is not None
+        reversed_ = bucket.home[i] is not query.home.team
+        outcomes = {
+            query.home.code: event.away_team if reversed_ else event.home_team,
+            query.away.code: event.home_team if reversed_ else event.away_team,
+        }
+        ev = Evidence(
+            "team_table",
+            1.0,
+            f"{query.away.code}={query.away.team.odds_name}, {query.home.code}={query.home.team.odds_name}",
+        )
+        return _Candidate(event, 100.0, reversed_, outcomes, (ev,))
+
+    @staticmethod
+    def _side_score(bucket: _LeagueEvents, side: KalshiSide, team: Team | None, name: str) -> float:
+        if side.team is not None and team is not None:
+            return 100.0 if side.team is team else 0.0
+        names = side.queries()
+        if team is not None and any(fold(n) in {fold(t) for t in team.all_names} for n in names):
+            return 100.0
+        if bucket.fuzzy is None:
+            return 0.0
+        return max((bucket.fuzzy.score(n, name) for n in names), default=0.0)
+
+    def _scored_candidate(self, bucket: _LeagueEvents, i: int, query: GameQuery) -> _Candidate | None:
+        event = bucket.events[i]
+        hh = self._side_score(bucket, query.home, bucket.home[i], event.home_team)
+        aa = self._side_score(bucket, query.away, bucket.away[i], event.away_team)
+        ha = self._side_score(bucket, query.home, bucket.away[i], event.away_team)
+        ah = self._side_score(bucket, query.away, bucket.home[i], event.home_team)
+        straight, crossed = min(hh, aa), min(ha, ah)
+        if straight >= MATCH and crossed >= MATCH:
+            return None  # both teams fit both sides: cannot tell which team is which
+        score = max(straight, crossed)
+        if score < MATCH:
+            return None
+        reversed_ = crossed > straight
+        if reversed_:
+            outcomes = {query.home.code: event.away_team, query.away.code: event.home_team}
+        else:
+            outcomes = {query.home.code: event.home_team, query.away.code: event.away_team}
+        detail = f"{query.away.label}->{outcomes[query.away.code]}, {query.home.label}->{outcomes[query.home.code]}"
+        return _Candidate(event, score, reversed_, outcomes, (Evidence("fuzzy_name", score / 100.0, detail),))
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    event: OddsEvent
+    score: float
+    reversed_: bool
+    outcomes: dict[str, str]
+    evidence: tuple[Evidence, ...]

@@ -1,0 +1,334 @@
+"""Map Kalshi sports markets to Odds API events and outcomes: the entry point detection calls.
+
+Order of trust: operator overrides, then the ticker (series, Eastern date, team codes, suffix), then the
+team tables, then the market's rules text as a second witness, then fuzzy names. A match needs every hard
+check (same two teams, right date, YES side identified, line read from ``floor_strike``) and a confidence
+of at least ``THRESHOLD``; anything else is unmatched with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from engine.mapping.games import GameMatch, GameMiss, GameQuery, KalshiSide, OddsIndex
+from engine.mapping.names import fold
+from engine.mapping.overrides import Overrides
+from engine.mapping.rules import spread_text, total_text, winner_text
+from engine.mapping.teams import LEAGUES, League, Team, league_of_series, team_index
+from engine.mapping.ticker import EventTicker, Suffix, TickerError, orient, parse_event_ticker, parse_suffix
+from engine.mapping.types import Evidence, MappingResult, MarketKind, MarketMatch, Unmatched
+from engine.markets.kalshi import KalshiMarket
+from engine.markets.odds import OddsEvent
+
+THRESHOLD = 0.75
+"""Minimum confidence for an automatic match."""
+NO_TEXT = 0.95
+"""Confidence factor when the market text neither confirms nor contradicts the YES side."""
+_PERIOD = re.compile(r"\b(?:1st|2nd|3rd|4th|first|second|third|fourth) (?:half|quarter|period|inning)|\bQ[1-4]\b", re.I)
+_KIND_SUFFIX = {"winner": ("team", "tie"), "spread": ("team_line",), "total": ("line",)}
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """One Kalshi event's markets, with what its ticker says."""
+
+    league: League
+    kind: str
+    ticker: EventTicker
+    body: str
+    markets: tuple[tuple[KalshiMarket, Suffix], ...]
+
+
+def _matches_name(text: str, side: KalshiSide) -> bool:
+    """Does ``text`` name ``side``? Table names, ``<CODE> <mascot>`` (``PHI Eagles``), or the side's own text."""
+    f = fold(text)
+    if any(fold(n) == f for n in side.names):
+        return True
+    team = side.team
+    if team is None:
+        return False
+    if any(fold(n) == f for n in team.all_names):
+        return True
+    head, _, rest = text.strip().partition(" ")
+    return bool(rest) and head.upper() in team.codes and fold(team.odds_name).endswith(fold(rest))
+
+
+def _witness(name: str | None, this: KalshiSide, other: KalshiSide, what: str) -> Evidence | str:
+    """Evidence that the text names ``this`` side, or the reason it contradicts the ticker."""
+    if name is None:
+        return Evidence("rules_text", 0.5, f"{what}: text names no team")
+    says_this, says_other = _matches_name(name, this), _matches_name(name, other)
+    if says_other and not says_this:
+        return f"{what}: text names {name!r} ({other.code}) but the ticker suffix is {this.code}"
+    if says_this and not says_other:
+        return Evidence("rules_text", 1.0, f"{what}: text names {name!r} = {this.code}")
+    if this.team is None:
+        return f"{what}: text names {name!r}, which does not identify {this.code} unambiguously"
+    return Evidence("rules_text", 0.5, f"{what}: text {name!r} not in the team table")
+
+
+class _Resolver:
+    def __init__(self, markets: Sequence[KalshiMarket], events: Sequence[OddsEvent], overrides: Overrides) -> None:
+        self.markets = markets
+        self.events = events
+        self.overrides = overrides
+        self.matches: dict[str, MarketMatch] = {}
+        self.unmatched: list[Unmatched] = []
+        self.sides: dict[tuple[str, str], tuple[KalshiSide, KalshiSide]] = {}
+
+    def miss(self, market: KalshiMarket, reason: str) -> None:
+        self.unmatched.append(Unmatched(market.ticker, reason))
+
+    def run(self) -> MappingResult:
+        groups = self._groups()
+        queries: dict[str, tuple[_Group, GameQuery]] = {}
+        # Winner events first: their suffixes name both codes, which spread/total events then reuse.
+        for group in sorted(groups, key=lambda g: g.kind != "winner"):
+            query = self._query(group)
+            if isinstance(query, str):
+                for market, _ in group.markets:
+                    self.miss(market, query)
+            else:
+                queries[group.ticker.series + "-" + group.body] = (group, query)
+        index = OddsIndex(self.events, list(LEAGUES.values()))
+        by_league: dict[str, list[str]] = {}
+        for _, query in queries.values():
+            for side in (query.home, query.away):
+                if side.team is None or query.league.college:
+                    by_league.setdefault(query.league.key, []).extend(side.queries())
+        for key, names in by_league.items():
+            index.prepare_fuzzy(LEAGUES[key], names)
+        for group, query in queries.values():
+            found = index.find(query)
+            for market, suffix in group.markets:
+                if isinstance(found, GameMiss):
+                    self.miss(market, found.reason)
+                else:
+                    self._market(market, suffix, group, query, found)
+        return MappingResult(self.matches, tuple(self.unmatched))
+
+    def _groups(self) -> list[_Group]:
+        raw: dict[str, list[KalshiMarket]] = {}
+        for market in self.markets:
+            pair = self.overrides.pairs.get(market.ticker)
+            block = self.overrides.block_reason(market.ticker, market.event_ticker)
+            if block is not None:
+                self.miss(market, f"blocked by operator override: {block}")
+            elif pair is not None:
+                ev = Evidence("override", 1.0, pair.note or "manual pair from the overrides file")
+                self.matches[market.ticker] = MarketMatch(
+                    market.ticker, market.event_ticker, pair.odds_event_id, pair.market_key, pair.outcome, pair.point,
+                    1.0, (ev,),
+                )  # fmt: skip
+            else:
+                raw.setdefault(market.event_ticker, []).append(market)
+        groups: list[_Group] = []
+        for event_ticker, markets in raw.items():
+            group = self._group(event_ticker, markets)
+            if isinstance(group, _Group):
+                groups.append(group)
+        return groups
+
+    def _group(self, event_ticker: str, markets: list[KalshiMarket]) -> _Group | None:
+        found = league_of_series(markets[0].series_ticker)
+        if found is None:
+            for market in markets:
+                self.miss(market, f"series {market.series_ticker} is not a game series this resolver prices")
+            return None
+        league, kind = found
+        try:
+            ticker = parse_event_ticker(event_ticker)
+        except TickerError as exc:
+            for market in markets:
+                self.miss(market, str(exc))
+            return None
+        parsed: list[tuple[KalshiMarket, Suffix]] = []
+        for market in markets:
+            try:
+                suffix = parse_suffix(market.suffix)
+            except TickerError as exc:
+                self.miss(market, str(exc))
+                continue
+            if suffix.kind not in _KIND_SUFFIX[kind]:
+                self.miss(market, f"suffix {market.suffix!r} is not a {kind} market suffix")
+            elif suffix.kind == "tie" and not league.three_way:
+                self.miss(market, f"TIE market in {league.key}, which has no draw outcome")
+            else:
+                parsed.append((market, suffix))
+        if not parsed:
+            return None
+        return _Group(league, kind, ticker, event_ticker.partition("-")[2], tuple(parsed))
+
+    def _codes(self, group: _Group) -> tuple[str, str] | str:
+        blob = group.ticker.codes
+        codes = sorted({s.code for _, s in group.markets if s.code})
+        if len(codes) > 2:
+            return f"event {group.ticker.series}-{group.body} has more than two team codes: {', '.join(codes)}"
+        if len(codes) == 2:
+            a, b = codes
+            if a + b == blob:
+                return a, b
+            if b + a == blob:
+                return b, a
+            return f"suffix codes {a}, {b} do not spell the ticker's teams {blob}"
+        if len(codes) == 1:
+            split = orient(blob, codes[0])
+            if split is None:
+                return f"suffix code {codes[0]} is not at either end of the ticker's teams {blob}"
+            return split
+        sibling = self.sides.get((group.league.key, group.body))
+        if sibling is not None:
+            first, second = (sibling[1], sibling[0]) if group.league.home_first else sibling
+            return first.code, second.code
+        index = team_index(group.league.key)
+        splits = [
+            (blob[:i], blob[i:]) for i in range(2, len(blob) - 1) if index.code(blob[:i]) and index.code(blob[i:])
+        ]
+        if len(splits) == 1:
+            return splits[0]
+        return f"cannot split team codes {blob} ({len(splits)} readings in the {group.league.key} table)"
+
+    def _query(self, group: _Group) -> GameQuery | str:
+        codes = self._codes(group)
+        if isinstance(codes, str):
+            return codes
+        sibling = self.sides.get((group.league.key, group.body))
+        text = next(
+            (t for t in (winner_text(m.rules_primary, m.title) for m, _ in group.markets) if t is not None), None
+        )
+        if sibling is not None and {sibling[0].code, sibling[1].code} == set(codes):
+            away, home = sibling
+        else:
+            first, second = (self._side(group, codes[i], text.first if text else None) for i in (0, 1))
+            if text is not None and group.kind == "winner":
+                first, second = self._with_yes_names(group, first, second)
+            home, away = (first, second) if group.league.home_first else (second, first)
+        if group.kind == "winner":
+            self.sides[(group.league.key, group.body)] = (away, home)
+        occurrence = next((m.occurrence_datetime for m, _ in group.markets if m.occurrence_datetime), None)
+        text_day: date | None = text.day if text is not None else None
+        t = group.ticker
+        return GameQuery(group.league, away, home, t.day, t.start, t.game, occurrence, text_day)
+
+    def _side(self, group: _Group, code: str, text_name: str | None) -> KalshiSide:
+        index = team_index(group.league.key)
+        team: Team | None = index.code(code)
+        if team is None and text_name:
+            team = index.name(text_name)
+        names = (text_name,) if text_name and team is None else ()
+        return KalshiSide(code, team, names)
+
+    @staticmethod
+    def _with_yes_names(group: _Group, first: KalshiSide, second: KalshiSide) -> tuple[KalshiSide, KalshiSide]:
+        """Add each market's YES name to its own side: the only name a college side may have."""
+        extra: dict[str, list[str]] = {first.code: [], second.code: []}
+        for market, suffix in group.markets:
+            t = winner_text(market.rules_primary, market.title)
+            if t is not None and suffix.code in extra and fold(t.yes) != "tie":
+                extra[suffix.code].append(t.yes)
+        out = []
+        for side in (first, second):
+            if side.team is None and extra[side.code]:
+                names = tuple(dict.fromkeys((*side.names, *extra[side.code])))
+                out.append(KalshiSide(side.code, None, names))
+            else:
+                out.append(side)
+        return out[0], out[1]
+
+    def _market(self, market: KalshiMarket, suffix: Suffix, group: _Group, query: GameQuery, game: GameMatch) -> None:
+        if _PERIOD.search(market.title) or _PERIOD.search(market.rules_primary):
+            self.miss(market, "market is on a period (half/quarter), not the full game")
+            return
+        if game.event.id in self.overrides.blocked_odds_events:
+            self.miss(
+                market, f"Odds API event {game.event.id} blocked: {self.overrides.blocked_odds_events[game.event.id]}"
+            )
+            return
+        sides = {query.home.code: (query.home, query.away), query.away.code: (query.away, query.home)}
+        evidence = list(game.evidence)
+        evidence.insert(0, Evidence("ticker_codes", 1.0, f"{query.away.code}@{query.home.code} {query.day}"))
+        outcome: str
+        point: Decimal | None = None
+        if group.kind == "winner":
+            kind = MarketKind.WINNER
+            text = winner_text(market.rules_primary, market.title)
+            if text is not None and text.day is not None and text.day != query.day:
+                self.miss(market, f"rules text date {text.day} contradicts ticker date {query.day}")
+                return
+            if suffix.kind == "tie":
+                if text is not None and fold(text.yes) != "tie":
+                    self.miss(market, f"TIE market but the text says YES is {text.yes!r}")
+                    return
+                outcome = "Draw"
+                evidence.append(Evidence("suffix", 1.0, "TIE market = Draw"))
+            else:
+                this, other = sides[suffix.code]
+                witness = _witness(text.yes if text else None, this, other, "YES team")
+                if isinstance(witness, str):
+                    self.miss(market, witness)
+                    return
+                evidence.append(witness)
+                outcome = game.outcome_for_code[suffix.code]
+        elif group.kind == "spread":
+            kind = MarketKind.SPREAD
+            if market.strike_type != "greater" or market.floor_strike is None:
+                self.miss(market, f"spread needs strike_type 'greater' and floor_strike, got {market.strike_type!r}")
+                return
+            line = spread_text(market.rules_primary, market.title)
+            if line is not None and (not line.over or line.value != market.floor_strike):
+                self.miss(
+                    market,
+                    f"text says {'over' if line.over else 'under'} {line.value}, floor_strike is {market.floor_strike}",
+                )
+                return
+            this, other = sides[suffix.code]
+            witness = _witness(line.team if line else None, this, other, "spread team")
+            if isinstance(witness, str):
+                self.miss(market, witness)
+                return
+            evidence.append(witness)
+            outcome, point = game.outcome_for_code[suffix.code], -market.floor_strike
+            evidence.append(Evidence("floor_strike", 1.0, f"{this.code} wins by more than {market.floor_strike}"))
+        else:
+            kind = MarketKind.TOTAL
+            if market.strike_type == "greater" and market.floor_strike is not None:
+                outcome, point, over = "Over", market.floor_strike, True
+            elif market.strike_type == "less" and market.cap_strike is not None:
+                outcome, point, over = "Under", market.cap_strike, False
+            else:
+                self.miss(market, f"total needs strike_type greater/less with its strike, got {market.strike_type!r}")
+                return
+            line = total_text(market.rules_primary, market.title)
+            if line is not None and (line.over != over or line.value != point):
+                self.miss(
+                    market, f"text says {'over' if line.over else 'under'} {line.value}, strike says {outcome} {point}"
+                )
+                return
+            evidence.append(Evidence("strike", 1.0 if line else 0.5, f"YES = {outcome} {point}"))
+        confidence = game.confidence * (
+            NO_TEXT if any(e.signal == "rules_text" and e.score < 1 for e in evidence) else 1.0
+        )
+        if confidence < THRESHOLD:
+            self.miss(market, f"confidence {confidence:.2f} below threshold {THRESHOLD}")
+            return
+        self.matches[market.ticker] = MarketMatch(
+            market.ticker,
+            market.event_ticker,
+            game.event.id,
+            kind,
+            outcome,
+            point,
+            round(confidence, 4),
+            tuple(evidence),
+        )
+
+
+def resolve(
+    markets: Sequence[KalshiMarket], events: Sequence[OddsEvent], *, overrides: Overrides | None = None
+) -> MappingResult:
+    """Match each Kalshi market to an Odds API event and outcome; every other market is unmatched with a reason."""
+    return _Resolver(markets, events, overrides or Overrides()).run()

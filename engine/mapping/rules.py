@@ -1,0 +1,127 @@
+"""What a Kalshi market's own words say: the YES team, the two teams, the date, the side of a line.
+
+The ticker suffix decides the YES team and ``floor_strike`` the line; the text is a second, independent
+witness. When it is present and contradicts the ticker, the market is not matched (a swapped YES side is
+the most expensive mistake this product can make). Text formats vary within a season, so every pattern
+is optional: no parse means no evidence, never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+_WINNER = re.compile(
+    r"^\s*If (?P<yes>.+?) (?:wins|is the result of) the (?P<game>.+?) game"
+    r"(?: originally scheduled for (?P<date>[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}))?",
+)
+_WILL = re.compile(r"^\s*Will (?P<yes>.+?) win the (?P<game>.+?) game\b")
+_TITLE_WINS = re.compile(r"^(?:.*:\s*)?(?P<yes>[^:]+?) wins\??\s*$")
+_GAME_PREFIX = re.compile(r"^(?:Game \d+:\s*)", re.IGNORECASE)
+_DESCRIPTOR = re.compile(
+    r"\s+(?:professional|pro|college|women's|womens|men's|mens|nfl|nba|nhl|mlb|wnba|mls|ncaa)\b.*$", re.IGNORECASE
+)
+_SPLIT = re.compile(r"\s+(?:at|vs\.?|@|v)\s+", re.IGNORECASE)
+_BY_LINE = re.compile(
+    r"(?P<team>[^?:]*?)\s*\bwins by (?P<side>over|more than|at least|under|fewer than|less than) "
+    r"(?P<n>\d+(?:\.\d+)?)",
+    re.IGNORECASE,
+)
+_TOTAL_LINE = re.compile(
+    r"\b(?P<side>over|more than|under|fewer than|less than) (?P<n>\d+(?:\.\d+)?) "
+    r"(?:total )?(?:points|runs|goals)\b",
+    re.IGNORECASE,
+)
+_OVER_WORDS = {"over", "more than", "at least"}
+
+
+@dataclass(frozen=True, slots=True)
+class WinnerText:
+    """Parsed ``If <yes> wins the <first> vs|at <second> ... game originally scheduled for <date>``."""
+
+    yes: str
+    first: str | None
+    second: str | None
+    day: date | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineText:
+    """A line read from text: ``over`` is True when YES is the over/"wins by more than" side."""
+
+    team: str | None
+    over: bool
+    value: Decimal
+    source: str
+
+
+def _game_teams(game: str) -> tuple[str | None, str | None]:
+    body = _DESCRIPTOR.sub("", _GAME_PREFIX.sub("", game.strip()))
+    parts = _SPLIT.split(body, maxsplit=1)
+    if len(parts) != 2 or not parts[0] or not parts[1]:
+        return None, None
+    return parts[0].strip(), parts[1].strip()
+
+
+def _date(text: str | None) -> date | None:
+    if not text:
+        return None
+    for fmt in ("%b %d, %Y", "%B %d, %Y", "%b. %d, %Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def winner_text(rules: str, title: str) -> WinnerText | None:
+    """The YES team and the game as the market's rules (preferred) or title state them."""
+    m = _WINNER.match(rules)
+    if m is not None:
+        first, second = _game_teams(m["game"])
+        return WinnerText(m["yes"].strip(), first, second, _date(m["date"]), "rules_primary")
+    m = _WILL.match(title)
+    if m is not None:
+        first, second = _game_teams(m["game"])
+        return WinnerText(m["yes"].strip(), first, second, None, "title")
+    m = _TITLE_WINS.match(title)
+    if m is not None:
+        return WinnerText(m["yes"].strip(), None, None, None, "title")
+    return None
+
+
+def _decimal(raw: str) -> Decimal | None:
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        return None
+
+
+def spread_text(rules: str, title: str) -> LineText | None:
+    """``PHI Eagles wins by over 7.5 points`` from the title, else the rules."""
+    for source, text in (("title", title), ("rules_primary", rules)):
+        m = _BY_LINE.search(text)
+        if m is None:
+            continue
+        value = _decimal(m["n"])
+        if value is None:
+            continue
+        team = re.sub(r"^\s*(?:If|Will)\s+", "", m["team"]).strip() or None
+        return LineText(team, m["side"].lower() in _OVER_WORDS, value, source)
+    return None
+
+
+def total_text(rules: str, title: str) -> LineText | None:
+    """``Full Game: over 65.5 points scored?`` from the title, else the rules."""
+    for source, text in (("title", title), ("rules_primary", rules)):
+        m = _TOTAL_LINE.search(text)
+        if m is None:
+            continue
+        value = _decimal(m["n"])
+        if value is None:
+            continue
+        return LineText(None, m["side"].lower() in _OVER_WORDS, value, source)
+    return None

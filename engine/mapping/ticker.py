@@ -1,0 +1,111 @@
+"""Kalshi sports ticker grammar: ``SERIES-YYMONDD[HHMM]<CODES>[G1|G2|digit]-<SUFFIX>``.
+
+The ticker is the most reliable signal Kalshi gives (titles change format within a season), but the two
+team codes are run together without a separator, so this module never splits them itself: callers take
+the codes from the market suffixes or from a team table.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, time
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)
+}
+_EVENT_BODY = re.compile(r"^(?P<yy>\d{2})(?P<mon>[A-Z]{3})(?P<dd>\d{2})(?P<hhmm>\d{4})?(?P<rest>[A-Z][A-Z0-9-]*)$")
+_GAME_NO = re.compile(r"^(?P<codes>.*?[A-Z])(?:G(?P<g>[12])|(?P<d>[12]))$")
+_SPREAD_SUFFIX = re.compile(r"^(?P<code>[A-Z][A-Z-]*?)(?P<n>\d+)$")
+_TOTAL_SUFFIX = re.compile(r"^\d+$")
+
+
+class TickerError(ValueError):
+    """An event ticker that does not follow the sports grammar; the message says which part failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventTicker:
+    """The parts of a sports event ticker.
+
+    ``codes`` is the run-together team codes (hyphens removed: 2025 used ``M-OH``), ``game`` the doubleheader
+    number (1 or 2) or None, ``start`` the scheduled Eastern start time when the ticker carries it.
+    """
+
+    series: str
+    day: date
+    start: time | None
+    codes: str
+    game: int | None
+
+
+def parse_event_ticker(event_ticker: str) -> EventTicker:
+    series, sep, body = event_ticker.partition("-")
+    if not sep or not body:
+        raise TickerError(f"{event_ticker}: no date/teams segment after the series")
+    m = _EVENT_BODY.match(body.upper())
+    if m is None:
+        raise TickerError(f"{event_ticker}: segment {body!r} is not YYMONDD[HHMM]<TEAMS>")
+    month = _MONTHS.get(m["mon"])
+    if month is None:
+        raise TickerError(f"{event_ticker}: unknown month {m['mon']!r}")
+    try:
+        day = date(2000 + int(m["yy"]), month, int(m["dd"]))
+    except ValueError:
+        raise TickerError(f"{event_ticker}: impossible date in {body!r}") from None
+    start: time | None = None
+    if m["hhmm"]:
+        hh, mm = int(m["hhmm"][:2]), int(m["hhmm"][2:])
+        if hh > 23 or mm > 59:
+            raise TickerError(f"{event_ticker}: impossible start time {m['hhmm']!r}")
+        start = time(hh, mm)
+    rest = m["rest"].replace("-", "")
+    game: int | None = None
+    g = _GAME_NO.match(rest)
+    if g is not None:
+        game = int(g["g"] or g["d"])
+        rest = g["codes"]
+    if not rest.isalpha():
+        raise TickerError(f"{event_ticker}: team segment {m['rest']!r} is not letters")
+    return EventTicker(series, day, start, rest, game)
+
+
+@dataclass(frozen=True, slots=True)
+class Suffix:
+    """A market suffix: ``kind`` is ``team`` (winner), ``tie``, ``team_line`` (spread) or ``line`` (total)."""
+
+    kind: str
+    code: str = ""
+    number: int | None = None
+
+
+def parse_suffix(suffix: str) -> Suffix:
+    s = suffix.upper()
+    if s == "TIE":
+        return Suffix("tie")
+    if _TOTAL_SUFFIX.match(s):
+        return Suffix("line", number=int(s))
+    m = _SPREAD_SUFFIX.match(s)
+    if m is not None:
+        return Suffix("team_line", m["code"].replace("-", ""), int(m["n"]))
+    if s.replace("-", "").isalpha():
+        return Suffix("team", s.replace("-", ""))
+    raise TickerError(f"market suffix {suffix!r} is neither a team code, TIE, code+line nor a line")
+
+
+def orient(codes: str, known: str) -> tuple[str, str] | None:
+    """Split run-together ``codes`` given one of the two codes: (first, second) in ticker order.
+
+    None when ``known`` is neither a prefix nor a suffix, or when it is both (``NYNY``-style), which would
+    leave the order ambiguous.
+    """
+    first = codes.startswith(known) and len(codes) > len(known)
+    last = codes.endswith(known) and len(codes) > len(known)
+    if first and last:
+        return None
+    if first:
+        return known, codes[len(known) :]
+    if last:
+        return codes[: -len(known)], known
+    return None
