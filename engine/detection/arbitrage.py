@@ -42,6 +42,16 @@ def best_hedges(views: Sequence[BookView], side: Side) -> tuple[Hedge, ...] | No
     return tuple(best[k] for k in sorted(best, key=lambda k: (k[0], k[1] or ZERO)))
 
 
+def _may_lock(views: Sequence[BookView], side: Side, ask: float, rate: float) -> bool:
+    """Float pre-screen: could the cheapest hedges plus the best ask cost less than $1?"""
+    cheapest: dict[tuple[str, Decimal | None], float] = {}
+    for view in views:
+        for o in view.no_outcomes if side is Side.YES else view.yes_outcomes:
+            key = (o.name, o.point)
+            cheapest[key] = min(cheapest.get(key, 1.0), o.implied)
+    return 1.0 - ask - rate * ask * (1.0 - ask) - sum(cheapest.values()) > -1e-9
+
+
 def _pushable(match: MarketMatch) -> bool:
     """A whole-number spread or total can push at the book while Kalshi still settles: never locked."""
     return match.market_key is not MarketKind.WINNER and match.point is not None and match.point % 1 == 0
@@ -57,9 +67,10 @@ def arb_signal(
 ) -> Signal | None:
     if not views or _pushable(match):
         return None
-    asks = book.asks(side.value)
-    if not asks:
+    best = book.best_ask(side.value)
+    if best is None or not _may_lock(views, side, float(best.price), float(fees.taker_rate)):
         return None
+    asks = book.asks(side.value)
     hedges = best_hedges(views, side)
     if hedges is None:
         return None

@@ -23,6 +23,12 @@ def side_fairs(views: Sequence[BookView], side: Side) -> dict[str, float]:
     return {v.book: 1.0 - v.fair_yes for v in views}
 
 
+def clears(fair: float, ask: Decimal, fees: FeeSchedule, min_edge: Decimal) -> bool:
+    """Float pre-screen that only rejects what is clearly short of ``min_edge``; the exact Decimal test follows."""
+    a = float(ask)
+    return fair - a - float(fees.taker_rate) * a * (1.0 - a) >= float(min_edge) - 1e-9
+
+
 def edge_signal(
     match: MarketMatch,
     book: Orderbook,
@@ -36,13 +42,15 @@ def edge_signal(
     """The edge signal for buying ``side``, or None when any rule fails (see the engine-core issue)."""
     if len(views) < profile.book_consensus:
         return None
-    asks = book.asks(side.value)
-    if not asks:
+    best = book.best_ask(side.value)
+    if best is None:
         return None
     fairs = side_fairs(views, side)
     fair = median(fairs.values())
+    ask = best.price
+    if not clears(fair, ask, fees, profile.min_edge):
+        return None
     fair_d = to_decimal(fair)
-    ask = asks[0].price
     fee = fees.per_contract(ask)
     edge = fair_d - ask - fee
     min_edge = profile.min_edge
@@ -57,6 +65,7 @@ def edge_signal(
         return None
     kelly = (fair_d - p_eff) / (ONE - p_eff)
     kelly_count = whole(profile.kelly_fraction * kelly * bankroll / p_eff)
+    asks = book.asks(side.value)
     depth, _ = depth_while(asks, lambda price: fair_d - price - fees.per_contract(price) >= min_edge)
     count = min(kelly_count, whole(depth), max_position)
     if count < 1:

@@ -6,7 +6,7 @@ exact decimal price so hedge stakes are money-exact.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -22,10 +22,10 @@ class Outcome:
     decimal_odds: Decimal
     point: Decimal | None = None
     american: Decimal | None = None  # kept when quoted in american odds: its stake is exact
+    implied: float = field(init=False, compare=False)  # raw implied probability, for the vig math
 
-    @property
-    def implied(self) -> float:
-        return 1.0 / float(self.decimal_odds)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "implied", 1.0 / float(self.decimal_odds))
 
     @property
     def stake(self) -> Decimal:

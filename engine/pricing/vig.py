@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from enum import StrEnum
+from functools import lru_cache
 
 from engine.errors import PricingError
 
@@ -114,4 +115,10 @@ _METHODS: dict[VigMethod, Callable[[Sequence[float]], list[float]]] = {
 
 def remove_vig(raw: Sequence[float], method: VigMethod = VigMethod.POWER) -> list[float]:
     """Fair probabilities for the outcomes whose raw implied probabilities are ``raw``."""
-    return _METHODS[method](raw)
+    return list(_cached(tuple(raw), method))
+
+
+@lru_cache(maxsize=65536)
+def _cached(raw: tuple[float, ...], method: VigMethod) -> tuple[float, ...]:
+    """Both team markets of a game, and every re-evaluation until the quote moves, share one solve."""
+    return tuple(_METHODS[method](raw))
