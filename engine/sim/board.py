@@ -1,0 +1,154 @@
+"""The generated sports board: game-winner events for the configured leagues, with real ticker grammar.
+
+Pure and seeded: the same seed and ``now`` give the same games, tickers, Odds API ids and hidden
+probabilities. Team codes and names come from the mapping team tables, so the board exercises the same
+resolver a live board would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from engine.errors import ConfigError
+from engine.mapping.teams import LEAGUES, League, Team, league_teams
+from engine.pricing.fees import FeeSchedule, FeeType
+
+EASTERN = ZoneInfo("America/New_York")
+
+COMPETITION = {"nfl": "Pro Football", "nba": "Pro Basketball", "mlb": "Pro Baseball", "nhl": "Pro Hockey"}
+RULES_SPORT = {
+    "nfl": "professional football",
+    "nba": "professional basketball",
+    "mlb": "professional baseball",
+    "nhl": "NHL",
+}
+SERIES_FEES = {
+    "nfl": FeeSchedule(FeeType.QUADRATIC, Decimal(1)),
+    "nba": FeeSchedule(FeeType.QUADRATIC_WITH_MAKER_FEES, Decimal(1)),
+    "mlb": FeeSchedule(FeeType.QUADRATIC, Decimal(1)),
+    "nhl": FeeSchedule(FeeType.QUADRATIC_WITH_MAKER_FEES, Decimal("0.5")),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesSpec:
+    ticker: str
+    league: str
+    title: str
+    fees: FeeSchedule
+
+
+@dataclass(frozen=True, slots=True)
+class Game:
+    """One game: an event with two winner markets (away, home) and its Odds API twin."""
+
+    league: str
+    sport_key: str
+    series_ticker: str
+    event_ticker: str
+    odds_id: str
+    away: Team
+    home: Team
+    commence: datetime
+    true_home: float
+    """Hidden probability the home team wins at generation time; the scenario walks it."""
+
+    @property
+    def away_ticker(self) -> str:
+        return f"{self.event_ticker}-{self.away.code}"
+
+    @property
+    def home_ticker(self) -> str:
+        return f"{self.event_ticker}-{self.home.code}"
+
+    @property
+    def tickers(self) -> tuple[str, str]:
+        return (self.away_ticker, self.home_ticker)
+
+    def team_of(self, ticker: str) -> Team:
+        return self.home if ticker == self.home_ticker else self.away
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    series: tuple[SeriesSpec, ...]
+    games: tuple[Game, ...]
+
+    def game_of(self, ticker: str) -> Game | None:
+        for game in self.games:
+            if ticker in game.tickers or ticker == game.event_ticker:
+                return game
+        return None
+
+    @property
+    def tickers(self) -> tuple[str, ...]:
+        return tuple(t for g in self.games for t in g.tickers)
+
+
+def league_info(league: str) -> League:
+    key = league.lower()
+    if key not in COMPETITION or key not in LEAGUES:
+        raise ConfigError(f"the simulator generates NFL, NBA, MLB and NHL boards, not {league!r}")
+    return LEAGUES[key]
+
+
+def event_ticker(series: str, league: str, away: Team, home: Team, commence: datetime, game_no: int = 0) -> str:
+    """``SERIES-YYMONDD[HHMM]<AWAY><HOME>``: the US-Eastern date; MLB also carries the Eastern start time."""
+    local = commence.astimezone(EASTERN)
+    stamp = local.strftime("%y%b%d").upper()
+    if league == "mlb":
+        stamp += local.strftime("%H%M")
+    suffix = f"G{game_no}" if game_no else ""
+    return f"{series}-{stamp}{away.code}{home.code}{suffix}"
+
+
+def _odds_id(seed: int, ticker: str) -> str:
+    return hashlib.md5(f"{seed}:{ticker}".encode(), usedforsecurity=False).hexdigest()
+
+
+def generate_board(seed: int, games: int, leagues: tuple[str, ...], now: datetime) -> Board:
+    """``games`` games spread round-robin over ``leagues``, starting between 1 hour and 3 days after ``now``."""
+    rng = random.Random(seed)
+    infos = [league_info(lg) for lg in leagues]
+    series = tuple(
+        SeriesSpec(i.winner_series, i.key, f"Professional {COMPETITION[i.key].split()[1]} Game", SERIES_FEES[i.key])
+        for i in infos
+    )
+    used: dict[str, set[str]] = {i.key: set() for i in infos}
+    out: list[Game] = []
+    start = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    for n in range(games):
+        info = infos[n % len(infos)]
+        teams = list(league_teams(info.key))
+        if len(teams) < 2:
+            raise ConfigError(f"no team table for {info.key}")
+        free = [t for t in teams if t.code not in used[info.key]]
+        if len(free) < 2:
+            used[info.key].clear()
+            free = teams
+        away, home = rng.sample(free, 2)
+        used[info.key].update((away.code, home.code))
+        commence = start + timedelta(minutes=15 * rng.randrange(0, 4 * 72))
+        ticker = event_ticker(info.winner_series, info.key, away, home, commence)
+        if any(g.event_ticker == ticker for g in out):
+            ticker = event_ticker(info.winner_series, info.key, away, home, commence, game_no=2)
+        out.append(
+            Game(
+                league=info.key,
+                sport_key=info.sport_key,
+                series_ticker=info.winner_series,
+                event_ticker=ticker,
+                odds_id=_odds_id(seed, ticker),
+                away=away,
+                home=home,
+                commence=commence,
+                true_home=round(rng.uniform(0.25, 0.75), 4),
+            )
+        )
+    out.sort(key=lambda g: (g.commence, g.event_ticker))
+    return Board(series, tuple(out))

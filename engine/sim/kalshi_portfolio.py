@@ -1,0 +1,355 @@
+"""Portfolio and order routes of the Kalshi-compatible server (all signed).
+
+Orders follow Create Order (V2): ``POST /portfolio/events/orders`` with ``side`` bid/ask on the YES book,
+``count`` and ``price`` as fixed-point strings, a required ``time_in_force`` and
+``self_trade_prevention_type``. Every malformed field is a 400 naming the field; nothing is placed.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from engine.money import CENT, ONE, ZERO, parse_count, parse_price
+from engine.sim.context import CTX, SimContext
+from engine.sim.exchange import OrderRejected
+from engine.sim.http_common import error, query_int
+from engine.sim.pagination import CursorError, page
+from engine.sim.payloads import (
+    balance_json,
+    event_positions_json,
+    fill_json,
+    fp,
+    order_group_json,
+    order_json,
+    position_json,
+    settlement_json,
+)
+from engine.sim.records import ASK, BID, TIME_IN_FORCE
+
+STP_TYPES = ("taker_at_cross", "maker")
+PRICE_STEP = CENT
+WRITE_COST = 10
+CANCEL_COST = 2
+
+
+class BadOrder(Exception):
+    """A create-order body the exchange refuses; the message names the field."""
+
+
+def _ctx(request: web.Request) -> SimContext:
+    return request.app[CTX]
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json(loads=json.loads)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadOrder("body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadOrder("body must be a JSON object")
+    return body
+
+
+def _fixed(body: dict[str, Any], name: str, places: int) -> Decimal:
+    raw = body.get(name)
+    if not isinstance(raw, str):
+        raise BadOrder(f"{name} must be a fixed-point string, got {type(raw).__name__}")
+    try:
+        value = parse_price(raw) if name == "price" else parse_count(raw)
+    except ValueError as exc:
+        raise BadOrder(f"{name}: {exc}") from None
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        raise BadOrder(f"{name} accepts at most {places} decimal places, got {raw!r}")
+    return value
+
+
+def parse_create_order(body: dict[str, Any]) -> dict[str, Any]:
+    ticker = body.get("ticker")
+    if not isinstance(ticker, str) or not ticker:
+        raise BadOrder("ticker is required")
+    side = body.get("side")
+    if side not in (BID, ASK):
+        raise BadOrder(f"side must be bid or ask, got {side!r}")
+    count = _fixed(body, "count", 2)
+    if count <= ZERO:
+        raise BadOrder("count must be positive")
+    price = _fixed(body, "price", 4)
+    if price <= ZERO or price >= ONE or price % PRICE_STEP != ZERO:
+        raise BadOrder(f"price {body['price']!r} is not a valid level (0.01 to 0.99 in steps of 0.01)")
+    tif = body.get("time_in_force")
+    if tif not in TIME_IN_FORCE:
+        raise BadOrder(f"time_in_force must be one of {', '.join(TIME_IN_FORCE)}, got {tif!r}")
+    stp = body.get("self_trade_prevention_type")
+    if stp not in STP_TYPES:
+        raise BadOrder(f"self_trade_prevention_type must be taker_at_cross or maker, got {stp!r}")
+    post_only = body.get("post_only", False)
+    if not isinstance(post_only, bool):
+        raise BadOrder("post_only must be a boolean")
+    expiration = body.get("expiration_time")
+    if expiration is not None and (isinstance(expiration, bool) or not isinstance(expiration, int)):
+        raise BadOrder("expiration_time must be integer unix seconds")
+    if expiration is not None and tif == "immediate_or_cancel":
+        raise BadOrder("immediate_or_cancel cannot be combined with expiration_time")
+    client_order_id = body.get("client_order_id", "")
+    group = body.get("order_group_id", "")
+    if not isinstance(client_order_id, str) or not isinstance(group, str):
+        raise BadOrder("client_order_id and order_group_id must be strings")
+    return {
+        "ticker": ticker,
+        "book_side": side,
+        "price": price,
+        "count": count,
+        "time_in_force": tif,
+        "post_only": post_only,
+        "self_trade_prevention": stp,
+        "client_order_id": client_order_id,
+        "order_group_id": group,
+        "expiration_ts": expiration,
+    }
+
+
+async def create_order(request: web.Request) -> web.StreamResponse:
+    ctx = _ctx(request)
+    try:
+        fields = parse_create_order(await _json_body(request))
+    except BadOrder as exc:
+        return error(400, "invalid_parameters", str(exc))
+    now = ctx.now()
+    try:
+        order = ctx.exchange.place_order(**fields, now=now)
+    except OrderRejected as exc:
+        return error(exc.status, exc.code, str(exc))
+    if ctx.faults.take_reset_after_order() and request.transport is not None:
+        request.transport.abort()
+        raise ConnectionResetError("injected fault: connection reset after order placement")
+    body: dict[str, Any] = {
+        "order_id": order.order_id,
+        "client_order_id": order.client_order_id,
+        "fill_count": fp(order.filled),
+        "remaining_count": fp(order.remaining),
+        "ts_ms": int(now.timestamp() * 1000),
+    }
+    if order.filled > ZERO:
+        cost = order.taker_cost + order.maker_cost
+        fees = order.taker_fees + order.maker_fees
+        own_avg = cost / order.filled
+        yes_avg = own_avg if order.book_side == BID else ONE - own_avg
+        body["average_fill_price"] = f"{yes_avg:.6f}"
+        body["average_fee_paid"] = f"{fees / order.filled:.6f}"
+    return web.json_response(body, status=201)
+
+
+async def cancel_order(request: web.Request) -> web.Response:
+    ctx = _ctx(request)
+    order_id = request.match_info["order_id"]
+    try:
+        before = ctx.exchange.orders[order_id].remaining if order_id in ctx.exchange.orders else ZERO
+        order = ctx.exchange.cancel_order(order_id, ctx.now())
+    except OrderRejected as exc:
+        return error(exc.status, exc.code, str(exc))
+    return web.json_response(
+        {
+            "order_id": order.order_id,
+            "client_order_id": order.client_order_id,
+            "reduced_by": fp(before - order.remaining),
+            "ts_ms": ctx.now_ms(),
+        }
+    )
+
+
+async def batch_cancel(request: web.Request) -> web.Response:
+    ctx = _ctx(request)
+    try:
+        body = await _json_body(request)
+    except BadOrder as exc:
+        return error(400, "invalid_parameters", str(exc))
+    items = body.get("orders")
+    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+        return error(400, "invalid_parameters", "orders must be a non-empty array of {order_id}")
+    if ctx.config.rate_limits and not ctx.write_bucket.take(CANCEL_COST * len(items), ctx.monotonic()):
+        return web.json_response({"error": "too many requests"}, status=429)
+    out: list[dict[str, Any]] = []
+    for item in items:
+        order_id = item.get("order_id")
+        existing = ctx.exchange.orders.get(order_id) if isinstance(order_id, str) else None
+        if existing is None:
+            out.append({"order_id": str(order_id), "client_order_id": None, "reduced_by": "0.00"})
+            continue
+        before = existing.remaining
+        order = ctx.exchange.cancel_order(existing.order_id, ctx.now())
+        out.append(
+            {
+                "order_id": order.order_id,
+                "client_order_id": order.client_order_id,
+                "reduced_by": fp(before - order.remaining),
+                "ts_ms": ctx.now_ms(),
+            }
+        )
+    return web.json_response({"orders": out})
+
+
+async def get_order(request: web.Request) -> web.Response:
+    order = _ctx(request).exchange.orders.get(request.match_info["order_id"])
+    if order is None:
+        return error(404, "not_found", "order not found")
+    return web.json_response({"order": order_json(order)})
+
+
+async def list_orders(request: web.Request) -> web.Response:
+    ctx = _ctx(request)
+    limit = query_int(request, "limit", 100, 1, 1000)
+    ticker = request.query.get("ticker", "")
+    status = request.query.get("status", "")
+    events = {e for e in request.query.get("event_ticker", "").split(",") if e}
+    orders = sorted(ctx.exchange.orders.values(), key=lambda o: o.created, reverse=True)
+    orders = [
+        o
+        for o in orders
+        if (not ticker or o.ticker == ticker)
+        and (not status or o.status == status)
+        and (not events or ctx.exchange.markets[o.ticker].game.event_ticker in events)
+    ]
+    try:
+        chunk, cursor = page(orders, request.query.get("cursor", ""), limit)
+    except CursorError as exc:
+        return error(400, "bad_request", str(exc))
+    return web.json_response({"orders": [order_json(o) for o in chunk], "cursor": cursor})
+
+
+async def get_balance(request: web.Request) -> web.Response:
+    return web.json_response(balance_json(_ctx(request).exchange))
+
+
+async def get_positions(request: web.Request) -> web.Response:
+    ctx = _ctx(request)
+    limit = query_int(request, "limit", 100, 1, 1000)
+    ticker = request.query.get("ticker", "")
+    event = request.query.get("event_ticker", "")
+    positions = [
+        p
+        for p in ctx.exchange.positions.values()
+        if (not ticker or p.ticker == ticker) and (not event or p.event_ticker == event)
+    ]
+    if request.query.get("count_filter"):
+        positions = [p for p in positions if p.position != ZERO]
+    try:
+        chunk, cursor = page(positions, request.query.get("cursor", ""), limit)
+    except CursorError as exc:
+        return error(400, "bad_request", str(exc))
+    return web.json_response(
+        {
+            "market_positions": [position_json(p) for p in chunk],
+            "event_positions": event_positions_json(chunk),
+            "cursor": cursor,
+        }
+    )
+
+
+async def get_fills(request: web.Request) -> web.Response:
+    ctx = _ctx(request)
+    limit = query_int(request, "limit", 100, 1, 1000)
+    ticker = request.query.get("ticker", "")
+    order_id = request.query.get("order_id", "")
+    fills = [
+        f
+        for f in reversed(ctx.exchange.fills)
+        if (not ticker or f.ticker == ticker) and (not order_id or f.order_id == order_id)
+    ]
+    try:
+        chunk, cursor = page(fills, request.query.get("cursor", ""), limit)
+    except CursorError as exc:
+        return error(400, "bad_request", str(exc))
+    return web.json_response({"fills": [fill_json(f) for f in chunk], "cursor": cursor})
+
+
+async def get_settlements(request: web.Request) -> web.Response:
+    ctx = _ctx(request)
+    limit = query_int(request, "limit", 100, 1, 1000)
+    ticker = request.query.get("ticker", "")
+    items = [s for s in reversed(ctx.exchange.settlements) if not ticker or s.ticker == ticker]
+    try:
+        chunk, cursor = page(items, request.query.get("cursor", ""), limit)
+    except CursorError as exc:
+        return error(400, "bad_request", str(exc))
+    return web.json_response({"settlements": [settlement_json(s) for s in chunk], "cursor": cursor})
+
+
+async def create_order_group(request: web.Request) -> web.Response:
+    ctx = _ctx(request)
+    try:
+        body = await _json_body(request)
+    except BadOrder as exc:
+        return error(400, "invalid_parameters", str(exc))
+    raw = body.get("contracts_limit_fp", body.get("contracts_limit"))
+    try:
+        limit = parse_count(str(raw)) if isinstance(raw, int | str) and not isinstance(raw, bool) else ZERO
+    except ValueError:
+        limit = ZERO
+    if limit < ONE:
+        return error(400, "invalid_parameters", "contracts_limit (or contracts_limit_fp) must be at least 1")
+    group = ctx.exchange.create_order_group(limit)
+    return web.json_response({"order_group_id": group.group_id, "subaccount": 0, "exchange_index": 0}, status=201)
+
+
+async def get_order_group(request: web.Request) -> web.Response:
+    group = _ctx(request).exchange.order_groups.get(request.match_info["group_id"])
+    if group is None:
+        return error(404, "not_found", "order group not found")
+    return web.json_response(order_group_json(group))
+
+
+async def list_order_groups(request: web.Request) -> web.Response:
+    groups = _ctx(request).exchange.order_groups.values()
+    return web.json_response({"order_groups": [order_group_json(g) for g in groups]})
+
+
+async def trigger_order_group(request: web.Request) -> web.Response:
+    ctx = _ctx(request)
+    try:
+        ctx.exchange.trigger_order_group(request.match_info["group_id"], ctx.now())
+    except OrderRejected as exc:
+        return error(exc.status, exc.code, str(exc))
+    return web.json_response({})
+
+
+async def reset_order_group(request: web.Request) -> web.Response:
+    try:
+        _ctx(request).exchange.reset_order_group(request.match_info["group_id"])
+    except OrderRejected as exc:
+        return error(exc.status, exc.code, str(exc))
+    return web.json_response({})
+
+
+async def delete_order_group(request: web.Request) -> web.Response:
+    ctx = _ctx(request)
+    try:
+        ctx.exchange.delete_order_group(request.match_info["group_id"], ctx.now())
+    except OrderRejected as exc:
+        return error(exc.status, exc.code, str(exc))
+    return web.json_response({})
+
+
+def add_portfolio_routes(app: web.Application, api: str) -> None:
+    r = app.router
+    p = f"{api}/portfolio"
+    r.add_get(f"{p}/balance", get_balance)
+    r.add_get(f"{p}/positions", get_positions)
+    r.add_get(f"{p}/fills", get_fills)
+    r.add_get(f"{p}/settlements", get_settlements)
+    r.add_get(f"{p}/orders", list_orders)
+    r.add_get(f"{p}/orders/{{order_id}}", get_order)
+    r.add_post(f"{p}/events/orders", create_order)
+    r.add_delete(f"{p}/events/orders/batched", batch_cancel)
+    r.add_delete(f"{p}/events/orders/{{order_id}}", cancel_order)
+    r.add_delete(f"{p}/orders/{{order_id}}", cancel_order)
+    r.add_post(f"{p}/order_groups/create", create_order_group)
+    r.add_get(f"{p}/order_groups", list_order_groups)
+    r.add_get(f"{p}/order_groups/{{group_id}}", get_order_group)
+    r.add_put(f"{p}/order_groups/{{group_id}}/trigger", trigger_order_group)
+    r.add_put(f"{p}/order_groups/{{group_id}}/reset", reset_order_group)
+    r.add_delete(f"{p}/order_groups/{{group_id}}", delete_order_group)

@@ -1,0 +1,156 @@
+"""Kalshi WebSocket message bodies built from the simulator's state (channel payloads, no envelope)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from engine.money import ONE, ZERO
+from engine.sim.book import NO, YES
+from engine.sim.exchange import Exchange, MarketState
+from engine.sim.payloads import dollars, fp, iso, orderbook_json
+from engine.sim.records import BookChange, Fill, Order, Trade
+
+_NAMESPACE = uuid.UUID("6f1c2b1e-6a43-4b59-9d0e-3f5d6c7a8b90")
+
+
+def market_id(ticker: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, ticker))
+
+
+def stamps(now: datetime) -> dict[str, Any]:
+    return {"ts": int(now.timestamp()), "ts_ms": int(now.timestamp() * 1000)}
+
+
+def snapshot_msg(state: MarketState) -> dict[str, Any]:
+    book = orderbook_json(state.book)
+    return {
+        "market_ticker": state.ticker,
+        "market_id": market_id(state.ticker),
+        "yes_dollars_fp": book["yes_dollars"],
+        "no_dollars_fp": book["no_dollars"],
+    }
+
+
+def delta_msg(change: BookChange, now: datetime) -> dict[str, Any]:
+    msg: dict[str, Any] = {
+        "market_ticker": change.ticker,
+        "market_id": market_id(change.ticker),
+        "price_dollars": dollars(change.price),
+        "delta_fp": fp(change.delta),
+        "side": change.side,
+        "ts": iso(now),
+        "ts_ms": int(now.timestamp() * 1000),
+    }
+    if change.client_order_id:
+        msg["client_order_id"] = change.client_order_id
+    return msg
+
+
+def ticker_msg(exchange: Exchange, ticker: str, now: datetime) -> dict[str, Any]:
+    state = exchange.markets[ticker]
+    book = state.book
+    yes_bid = book.best_price(YES)
+    no_bid = book.best_price(NO)
+    last_size = ZERO
+    for trade in reversed(exchange.trades):
+        if trade.ticker == ticker:
+            last_size = trade.count
+            break
+    return {
+        "market_ticker": ticker,
+        "market_id": market_id(ticker),
+        "price_dollars": dollars(state.last_price),
+        "yes_bid_dollars": dollars(yes_bid if yes_bid is not None else ZERO),
+        "yes_ask_dollars": dollars(ONE - no_bid if no_bid is not None else ONE),
+        "volume_fp": fp(state.volume),
+        "open_interest_fp": fp(state.open_interest),
+        "dollar_volume": int(state.volume * state.last_price),
+        "dollar_open_interest": int(state.open_interest * state.last_price),
+        "yes_bid_size_fp": fp(book.level_total(YES, yes_bid) if yes_bid is not None else ZERO),
+        "yes_ask_size_fp": fp(book.level_total(NO, no_bid) if no_bid is not None else ZERO),
+        "last_trade_size_fp": fp(last_size),
+        **stamps(now),
+        "time": iso(now),
+    }
+
+
+def trade_msg(trade: Trade) -> dict[str, Any]:
+    return {
+        "trade_id": trade.trade_id,
+        "market_ticker": trade.ticker,
+        "yes_price_dollars": dollars(trade.yes_price),
+        "no_price_dollars": dollars(ONE - trade.yes_price),
+        "count_fp": fp(trade.count),
+        "taker_side": trade.taker_side,
+        "is_block_trade": False,
+        **stamps(trade.created),
+    }
+
+
+def fill_msg(fill: Fill) -> dict[str, Any]:
+    return {
+        "trade_id": fill.fill_id,
+        "order_id": fill.order_id,
+        "client_order_id": fill.client_order_id,
+        "market_ticker": fill.ticker,
+        "exchange_index": 0,
+        "is_taker": fill.is_taker,
+        "side": fill.outcome_side,
+        "yes_price_dollars": dollars(fill.yes_price),
+        "count_fp": fp(fill.count),
+        "fee_cost": dollars(fill.fee),
+        "action": "buy",
+        **stamps(fill.created),
+        "post_position_fp": fp(fill.post_position),
+        "purchased_side": fill.outcome_side,
+        "subaccount": 0,
+    }
+
+
+def position_msg(exchange: Exchange, ticker: str) -> dict[str, Any]:
+    pos = exchange.positions[ticker]
+    return {
+        "user_id": "sim-user",
+        "market_ticker": ticker,
+        "position_fp": fp(pos.position),
+        "position_cost_dollars": dollars(pos.exposure),
+        "realized_pnl_dollars": dollars(pos.realized_pnl),
+        "fees_paid_dollars": dollars(pos.fees_paid),
+        "position_fee_cost_dollars": dollars(pos.fees_paid),
+        "volume_fp": fp(sum((f.count for f in exchange.fills if f.ticker == ticker), ZERO)),
+    }
+
+
+def user_order_msg(order: Order) -> dict[str, Any]:
+    return {
+        "order_id": order.order_id,
+        "user_id": "sim-user",
+        "ticker": order.ticker,
+        "status": order.status,
+        "side": order.outcome_side,
+        "is_yes": order.outcome_side == "yes",
+        "book_side": order.book_side,
+        "yes_price_dollars": dollars(order.price),
+        "fill_count_fp": fp(order.filled),
+        "remaining_count_fp": fp(order.remaining),
+        "initial_count_fp": fp(order.initial),
+        "taker_fill_cost_dollars": dollars(order.taker_cost),
+        "maker_fill_cost_dollars": dollars(order.maker_cost),
+        "client_order_id": order.client_order_id,
+        "order_group_id": order.order_group_id,
+        "self_trade_prevention_type": order.self_trade_prevention,
+        "created_time": iso(order.created),
+        "created_ts_ms": int(order.created.timestamp() * 1000),
+        "subaccount_number": 0,
+    }
+
+
+def lifecycle_msg(state: MarketState, event_type: str) -> dict[str, Any]:
+    msg: dict[str, Any] = {"market_ticker": state.ticker, "event_type": event_type, "exchange_index": 0}
+    if state.result:
+        msg["result"] = state.result
+    if state.settled is not None:
+        msg["settled_ts"] = int(state.settled.timestamp())
+    return msg
