@@ -203,7 +203,8 @@ class _Resolver:
         if sibling is not None and {sibling[0].code, sibling[1].code} == set(codes):
             away, home = sibling
         else:
-            first, second = (self._side(group, codes[i], text.first if text else None) for i in (0, 1))
+            first = self._side(group, codes[0], text.first if text else None)
+            second = self._side(group, codes[1], text.second if text else None)
             if text is not None and group.kind == "winner":
                 first, second = self._with_yes_names(group, first, second)
             home, away = (first, second) if group.league.home_first else (second, first)

@@ -29,7 +29,8 @@ class Team:
 
     @property
     def codes(self) -> tuple[str, ...]:
-        return (self.code, *self.aliases)
+        """Current and former Kalshi codes; empty for a name-only college entry whose code was never seen."""
+        return tuple(c for c in (self.code, *self.aliases) if c)
 
     @property
     def all_names(self) -> tuple[str, ...]:
@@ -106,8 +107,11 @@ def _strings(raw: Any, where: str) -> tuple[str, ...]:
 def _team(raw: Any, where: str) -> Team:
     if not isinstance(raw, dict):
         raise ConfigError(f"team table {where}: expected an object")
-    fields: dict[str, str] = {}
-    for name in ("code", "kalshi_name", "odds_name"):
+    code = raw.get("code", "")
+    if not isinstance(code, str):
+        raise ConfigError(f"team table {where}.code: expected a string")
+    fields: dict[str, str] = {"code": code}
+    for name in ("kalshi_name", "odds_name"):
         value = raw.get(name)
         if not isinstance(value, str) or not value:
             raise ConfigError(f"team table {where}.{name}: missing or empty")
