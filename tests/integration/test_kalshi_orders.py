@@ -1,0 +1,92 @@
+"""Orders against the simulator: V2 create/get/list/cancel, batch cancel, order groups, and the exactly-once
+guarantee when the outcome of a create is unknown."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+from clientkit import kalshi_client
+
+from engine.connectors.kalshi.models import BookSide, OrderRequest, TimeInForce
+
+pytestmark = pytest.mark.integration
+
+
+def resting_bid(ticker: str, price: str = "0.0100", count: str = "3") -> OrderRequest:
+    """A YES bid far below the market: it rests and never fills."""
+    return OrderRequest(ticker, BookSide.BID, D(count), D(price), client_order_id=str(uuid.uuid4()))
+
+
+async def test_create_get_list_cancel(sim: Any) -> None:
+    ticker = sim.board.tickers[0]
+    order = resting_bid(ticker)
+    async with kalshi_client(sim) as kalshi:
+        ack = await kalshi.create_order(order)
+        assert not ack.recovered and ack.client_order_id == order.client_order_id
+        assert (ack.fill_count, ack.remaining_count) == (D(0), D(3))
+        got = await kalshi.get_order(ack.order_id)
+        assert (got.status, got.yes_price, got.client_order_id) == ("resting", D("0.01"), order.client_order_id)
+        listed = await kalshi.orders(ticker=ticker, status="resting")
+        assert [o.order_id for o in listed] == [ack.order_id]
+        cancel = await kalshi.cancel_order(ack.order_id)
+        assert cancel.reduced_by == D(3)
+        assert (await kalshi.get_order(ack.order_id)).status == "canceled"
+
+
+async def test_crossing_ioc_fills_and_shows_in_fills_and_positions(sim: Any) -> None:
+    ticker = sim.board.tickers[1]
+    ask = sim.exchange.orderbook(ticker).best_ask("yes")
+    assert ask is not None
+    order = OrderRequest(
+        ticker, BookSide.BID, D(1), ask.price, client_order_id=str(uuid.uuid4()),
+        time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL,
+    )  # fmt: skip
+    async with kalshi_client(sim) as kalshi:
+        ack = await kalshi.create_order(order)
+        fills = await kalshi.fills(ticker=ticker)
+        positions = await kalshi.positions(ticker=ticker)
+    assert ack.fill_count == D(1) and ack.average_fill_price == ask.price
+    assert [f.order_id for f in fills] == [ack.order_id]
+    assert [p.position for p in positions] == [D(1)]
+
+
+async def test_order_sent_during_a_connection_reset_is_placed_exactly_once(sim: Any) -> None:
+    order = resting_bid(sim.board.tickers[2])
+    sim.faults.reset_after_next_order()
+    async with kalshi_client(sim) as kalshi:
+        ack = await kalshi.create_order(order)
+    assert ack.recovered
+    placed = sim.exchange.orders_with_client_id(order.client_order_id)
+    assert len(placed) == 1 and placed[0].order_id == ack.order_id
+
+
+@pytest.mark.parametrize("fault", ["fail_next_5xx", "fail_next_429"])
+async def test_refused_or_failed_create_is_placed_exactly_once(sim: Any, fault: str) -> None:
+    order = resting_bid(sim.board.tickers[3])
+    getattr(sim.faults, fault)(2)
+    async with kalshi_client(sim) as kalshi:
+        ack = await kalshi.create_order(order)
+    placed = sim.exchange.orders_with_client_id(order.client_order_id)
+    assert [o.order_id for o in placed] == [ack.order_id]
+
+
+async def test_batch_cancel_and_order_groups(sim: Any) -> None:
+    ticker = sim.board.tickers[4]
+    async with kalshi_client(sim) as kalshi:
+        group = await kalshi.create_order_group(50)
+        first = resting_bid(ticker)
+        cid = str(uuid.uuid4())
+        grouped = OrderRequest(ticker, BookSide.BID, D(2), D("0.02"), cid, order_group_id=group.order_group_id)
+        a = await kalshi.create_order(first)
+        b = await kalshi.create_order(grouped)
+        info = await kalshi.get_order_group(group.order_group_id)
+        assert b.order_id in info.order_ids
+        await kalshi.trigger_order_group(group.order_group_id)
+        assert (await kalshi.get_order(b.order_id)).status == "canceled"
+        await kalshi.reset_order_group(group.order_group_id)
+        results = await kalshi.batch_cancel([a.order_id])
+        assert [(r.order_id, r.reduced_by) for r in results] == [(a.order_id, D(3))]
+        assert (await kalshi.get_order(a.order_id)).status == "canceled"
