@@ -228,7 +228,7 @@ class OddsIndex:
         if side.team is not None and team is not None:
             return 100.0 if side.team is team else 0.0
         names = side.queries()
-        if team is not None and any(fold(n) in {fold(t) for t in team.all_names} for n in names):
+        if team is not None and any(fold(n) in team.folded_names for n in names):
             return 100.0
         if bucket.fuzzy is None:
             return 0.0

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _NON_WORD = re.compile(r"[^a-z0-9 ]+")
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=65536)
 def fold(name: str) -> str:
     """``"Montréal Canadiens"`` -> ``"montreal canadiens"``; ``"Miami (OH)"`` -> ``"miami oh"``."""
     decomposed = unicodedata.normalize("NFKD", name)

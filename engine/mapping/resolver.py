@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from engine.mapping.games import GameMatch, GameMiss, GameQuery, KalshiSide, OddsIndex
+from engine.mapping.groups import winner_groups as _winner_groups
 from engine.mapping.names import fold
 from engine.mapping.overrides import Overrides
 from engine.mapping.rules import spread_text, total_text, winner_text
@@ -29,6 +30,15 @@ THRESHOLD = 0.75
 NO_TEXT = 0.95
 """Confidence factor when the market text neither confirms nor contradicts the YES side."""
 _PERIOD = re.compile(r"\b(?:1st|2nd|3rd|4th|first|second|third|fourth) (?:half|quarter|period|inning)|\bQ[1-4]\b", re.I)
+_PERIOD_WORDS = ("half", "quarter", "period", "inning", "q1", "q2", "q3", "q4")
+
+
+def _is_period(text: str) -> bool:
+    """A half/quarter/period market; the substring test keeps the regex off the common path."""
+    lowered = text.lower()
+    return any(w in lowered for w in _PERIOD_WORDS) and _PERIOD.search(text) is not None
+
+
 _KIND_SUFFIX = {"winner": ("team", "tie"), "spread": ("team_line",), "total": ("line",)}
 
 
@@ -51,7 +61,7 @@ def _matches_name(text: str, side: KalshiSide) -> bool:
     team = side.team
     if team is None:
         return False
-    if any(fold(n) == f for n in team.all_names):
+    if f in team.folded_names:
         return True
     head, _, rest = text.strip().partition(" ")
     return bool(rest) and head.upper() in team.codes and fold(team.odds_name).endswith(fold(rest))
@@ -205,7 +215,7 @@ class _Resolver:
         else:
             first = self._side(group, codes[0], text.first if text else None)
             second = self._side(group, codes[1], text.second if text else None)
-            if text is not None and group.kind == "winner":
+            if text is not None and group.kind == "winner" and (first.team is None or second.team is None):
                 first, second = self._with_yes_names(group, first, second)
             home, away = (first, second) if group.league.home_first else (second, first)
         if group.kind == "winner":
@@ -241,7 +251,7 @@ class _Resolver:
         return out[0], out[1]
 
     def _market(self, market: KalshiMarket, suffix: Suffix, group: _Group, query: GameQuery, game: GameMatch) -> None:
-        if _PERIOD.search(market.title) or _PERIOD.search(market.rules_primary):
+        if _is_period(market.title) or _is_period(market.rules_primary):
             self.miss(market, "market is on a period (half/quarter), not the full game")
             return
         if game.event.id in self.overrides.blocked_odds_events:
@@ -326,6 +336,11 @@ class _Resolver:
             round(confidence, 4),
             tuple(evidence),
         )
+
+
+def winner_groups(markets: Sequence[KalshiMarket]) -> list[tuple[KalshiMarket, ...]]:
+    """Winner events whose markets are provably all the game's outcomes (see :mod:`engine.mapping.groups`)."""
+    return _winner_groups(markets)
 
 
 def resolve(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 _WINNER = re.compile(
     r"^\s*If (?P<yes>.+?) (?:wins|is the result of) the (?P<game>.+?) game"
@@ -66,17 +67,25 @@ def _game_teams(game: str) -> tuple[str | None, str | None]:
     return parts[0].strip(), parts[1].strip()
 
 
+_MONTHS = {
+    m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
+}
+_DATE = re.compile(r"^(?P<mon>[A-Za-z]{3})[a-z]*\.? (?P<d>\d{1,2}), (?P<y>\d{4})$")
+
+
 def _date(text: str | None) -> date | None:
-    if not text:
+    """``Nov 27, 2025`` or ``November 27, 2025``; None for anything else."""
+    m = _DATE.match(text or "")
+    month = _MONTHS.get(m["mon"].lower()) if m else None
+    if m is None or month is None:
         return None
-    for fmt in ("%b %d, %Y", "%B %d, %Y", "%b. %d, %Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
+    try:
+        return date(int(m["y"]), month, int(m["d"]))
+    except ValueError:
+        return None
 
 
+@lru_cache(maxsize=16384)
 def winner_text(rules: str, title: str) -> WinnerText | None:
     """The YES team and the game as the market's rules (preferred) or title state them."""
     m = _WINNER.match(rules)

@@ -37,6 +37,10 @@ class Team:
         """Every name this team is known by, Odds API name first."""
         return (self.odds_name, self.kalshi_name, *self.names)
 
+    @property
+    def folded_names(self) -> frozenset[str]:
+        return _folded(self.all_names)
+
 
 @dataclass(frozen=True, slots=True)
 class League:
@@ -59,6 +63,11 @@ class League:
     @property
     def series_prefixes(self) -> tuple[str, str, str]:
         return (self.winner_series, self.spread_series, self.total_series)
+
+
+@cache
+def _folded(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(fold(n) for n in names)
 
 
 def _league(key: str, sport_key: str, stem: str, **flags: bool) -> League:

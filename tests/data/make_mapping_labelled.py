@@ -187,8 +187,16 @@ def line_markets(g: Game) -> list[tuple[dict[str, Any], Any]]:
             f"If more than {floor} {unit.lower()} are scored in the {game_phrase(g)} game originally scheduled for "
             f"{date_text(g)}, then the market resolves to Yes."
         )
-        m = market(g, lg.total_series, str(int(floor + 0.5)), title, rules, f"Over {floor}", strike_type="greater",
-                   floor_strike=floor)  # fmt: skip
+        m = market(
+            g,
+            lg.total_series,
+            str(int(floor + 0.5)),
+            title,
+            rules,
+            f"Over {floor}",
+            strike_type="greater",
+            floor_strike=floor,
+        )
         expect = {"odds_event_id": event_id(g), "market_key": "totals", "outcome": "Over", "point": floor}
         out.append((m, expect if g.in_odds else None))
     return out
@@ -223,29 +231,106 @@ def odds_event(g: Game) -> dict[str, Any]:
 def games() -> list[Game]:
     g: list[Game] = []
     # NFL: 2026 codes, 2025 Rams code LA, same-city teams, London game listed reversed, Monday night after midnight.
-    g.append(Game("nfl", "ATL", "NO", "2026-10-06T00:15:00Z", spreads=(("NO", 3.5), ("NO", 6.5)), totals=(44.5, 47.5), fmt=1,
-                  note="Monday night 20:15 ET: UTC date is the next day"))  # fmt: skip
+    g.append(
+        Game(
+            "nfl",
+            "ATL",
+            "NO",
+            "2026-10-06T00:15:00Z",
+            spreads=(("NO", 3.5), ("NO", 6.5)),
+            totals=(44.5, 47.5),
+            fmt=1,
+            note="Monday night 20:15 ET: UTC date is the next day",
+        )
+    )
     g.append(Game("nfl", "GB", "DET", "2025-11-27T17:30:00Z", spreads=(("DET", 2.5),), totals=(48.5,), fmt=0))
-    g.append(Game("nfl", "LA", "SEA", "2025-12-19T01:15:00Z", spreads=(("SEA", 1.5),), totals=(41.5,), fmt=0,
-                  note="2025 Rams code LA"))  # fmt: skip
+    g.append(
+        Game(
+            "nfl",
+            "LA",
+            "SEA",
+            "2025-12-19T01:15:00Z",
+            spreads=(("SEA", 1.5),),
+            totals=(41.5,),
+            fmt=0,
+            note="2025 Rams code LA",
+        )
+    )
     g.append(Game("nfl", "LAR", "SF", "2026-09-21T00:20:00Z", spreads=(("SF", 2.5),), fmt=1))
     g.append(
         Game("nfl", "DAL", "NYG", "2026-09-13T20:25:00Z", spreads=(("DAL", 3.5), ("DAL", 7.5)), totals=(45.5,), fmt=2)
     )
-    g.append(Game("nfl", "NYJ", "LAC", "2026-09-13T20:05:00Z", spreads=(("LAC", 4.5),), totals=(42.5,), fmt=1,
-                  note="same-city codes NYJ/NYG and LAC/LAR on one day"))  # fmt: skip
+    g.append(
+        Game(
+            "nfl",
+            "NYJ",
+            "LAC",
+            "2026-09-13T20:05:00Z",
+            spreads=(("LAC", 4.5),),
+            totals=(42.5,),
+            fmt=1,
+            note="same-city codes NYJ/NYG and LAC/LAR on one day",
+        )
+    )
     g.append(Game("nfl", "HOU", "IND", "2026-09-27T17:00:00Z", spreads=(("HOU", 2.5),), totals=(43.5, 46.5), fmt=1))
-    g.append(Game("nfl", "JAC", "PHI", "2026-10-11T13:30:00Z", reversed_in_odds=True, spreads=(("PHI", 7.5),), fmt=1,
-                  note="London game: Odds API lists the teams reversed"))  # fmt: skip
-    g.append(Game("nfl", "LV", "WAS", "2026-10-18T17:00:00Z", totals=(40.5,), fmt=0,
-                  odds_names={"WAS": "Washington Commanders"}))  # fmt: skip
-    g.append(Game("nfl", "LV", "KC", "2020-12-06T18:00:00Z", fmt=0, odds_names={"LV": "Las Vegas Raiders"},
-                  note="older season board"))  # fmt: skip
-    g.append(Game("nfl", "SEA", "TEN", "2026-08-23T00:00:00Z", fmt=1, yes_in_no_sub=True,
-                  note="preseason; no_sub_title names the other team"))  # fmt: skip
+    g.append(
+        Game(
+            "nfl",
+            "JAC",
+            "PHI",
+            "2026-10-11T13:30:00Z",
+            reversed_in_odds=True,
+            spreads=(("PHI", 7.5),),
+            fmt=1,
+            note="London game: Odds API lists the teams reversed",
+        )
+    )
+    g.append(
+        Game(
+            "nfl",
+            "LV",
+            "WAS",
+            "2026-10-18T17:00:00Z",
+            totals=(40.5,),
+            fmt=0,
+            odds_names={"WAS": "Washington Commanders"},
+        )
+    )
+    g.append(
+        Game(
+            "nfl",
+            "LV",
+            "KC",
+            "2020-12-06T18:00:00Z",
+            fmt=0,
+            odds_names={"LV": "Las Vegas Raiders"},
+            note="older season board",
+        )
+    )
+    g.append(
+        Game(
+            "nfl",
+            "SEA",
+            "TEN",
+            "2026-08-23T00:00:00Z",
+            fmt=1,
+            yes_in_no_sub=True,
+            note="preseason; no_sub_title names the other team",
+        )
+    )
     g.append(Game("nfl", "CIN", "PIT", "2026-11-08T18:00:00Z", fmt=1, totals=(42.5,), winners=False))
-    g.append(Game("nfl", "BUF", "MIA", "2026-10-01T00:15:00Z", in_odds=False, fmt=1, totals=(49.5,),
-                  note="no Odds API event: must stay unmatched"))  # fmt: skip
+    g.append(
+        Game(
+            "nfl",
+            "BUF",
+            "MIA",
+            "2026-10-01T00:15:00Z",
+            in_odds=False,
+            fmt=1,
+            totals=(49.5,),
+            note="no Odds API event: must stay unmatched",
+        )
+    )
     # NBA: LA Clippers vs Lakers same city; one ticker with a start time; a playoff rules string.
     g.append(
         Game("nba", "LAC", "LAL", "2026-03-09T02:30:00Z", spreads=(("LAC", 6.5), ("LAC", 3.5)), totals=(225.5,), fmt=1)
@@ -268,13 +353,32 @@ def games() -> list[Game]:
     )
     g.append(Game("mlb", "DET", "MIL", "2025-04-16T22:40:00Z", game_no="2", fmt=0))
     g.append(Game("mlb", "NYY", "BOS", "2026-07-10T23:10:00Z", ticker_time=True, totals=(9.5,), fmt=1))
-    g.append(Game("mlb", "NYY", "BOS", "2026-07-11T20:10:00Z", ticker_time=True, totals=(9.5,), fmt=1,
-                  note="same teams on consecutive days"))  # fmt: skip
+    g.append(
+        Game(
+            "mlb",
+            "NYY",
+            "BOS",
+            "2026-07-11T20:10:00Z",
+            ticker_time=True,
+            totals=(9.5,),
+            fmt=1,
+            note="same teams on consecutive days",
+        )
+    )
     g.append(Game("mlb", "NYM", "CHC", "2026-07-11T18:20:00Z", ticker_time=True, spreads=(("CHC", 1.5),), fmt=1))
     g.append(Game("mlb", "CWS", "LAD", "2026-07-12T02:10:00Z", ticker_time=True, fmt=0, note="10:10 PM ET"))
     g.append(Game("mlb", "ATH", "SEA", "2026-05-02T02:10:00Z", ticker_time=True, fmt=0))
-    g.append(Game("mlb", "ATH", "TEX", "2024-06-01T00:05:00Z", fmt=0, odds_names={"ATH": "Oakland Athletics"},
-                  note="Odds API name before the move"))  # fmt: skip
+    g.append(
+        Game(
+            "mlb",
+            "ATH",
+            "TEX",
+            "2024-06-01T00:05:00Z",
+            fmt=0,
+            odds_names={"ATH": "Oakland Athletics"},
+            note="Odds API name before the move",
+        )
+    )
     g.append(Game("mlb", "CLE", "KC", "2021-08-01T18:10:00Z", fmt=0, odds_names={"CLE": "Cleveland Indians"}))
     g.append(Game("mlb", "SF", "LAA", "2026-06-03T01:38:00Z", ticker_time=True, fmt=1, spreads=(("LAA", 1.5),)))
     g.append(Game("mlb", "WSH", "TB", "2026-06-03T22:50:00Z", ticker_time=True, fmt=1, totals=(8.5, 7.5)))
@@ -301,19 +405,49 @@ def games() -> list[Game]:
     g.append(Game("ncaaf", "NDSU", "SJSU", "2026-09-19T02:30:00Z", fmt=0))
     g.append(Game("ncaaf", "FSU", "CLEM", "2026-10-03T19:30:00Z", spreads=(("CLEM", 3.5),), fmt=2))
     g.append(Game("ncaaf", "NCST", "UNC", "2026-11-28T17:00:00Z", fmt=0))
-    g.append(Game("ncaaf", "TEX", "OU", "2026-10-10T16:00:00Z", fmt=0, reversed_in_odds=True,
-                  names={"TEX": "Texas", "OU": "Oklahoma"}, note="neutral site in Dallas"))  # fmt: skip
+    g.append(
+        Game(
+            "ncaaf",
+            "TEX",
+            "OU",
+            "2026-10-10T16:00:00Z",
+            fmt=0,
+            reversed_in_odds=True,
+            names={"TEX": "Texas", "OU": "Oklahoma"},
+            note="neutral site in Dallas",
+        )
+    )
     g.append(
         Game("ncaaf", "TTU", "OKST", "2026-10-10T20:00:00Z", fmt=0, names={"TTU": "Texas Tech", "OKST": "Oklahoma St."})
     )
     g.append(Game("ncaaf", "OHIO", "OSU", "2026-09-05T16:00:00Z", fmt=0, names={"OHIO": "Ohio", "OSU": "Ohio St."}))
-    g.append(Game("ncaaf", "WYO", "CSU", "2026-10-24T01:00:00Z", fmt=0, names={"WYO": "Wyoming", "CSU": "Colorado St."},
-                  odds_names={"WYO": "Wyoming Cowboys", "CSU": "Colorado State Rams"}, note="not in the team table"))  # fmt: skip
+    g.append(
+        Game(
+            "ncaaf",
+            "WYO",
+            "CSU",
+            "2026-10-24T01:00:00Z",
+            fmt=0,
+            names={"WYO": "Wyoming", "CSU": "Colorado St."},
+            odds_names={"WYO": "Wyoming Cowboys", "CSU": "Colorado State Rams"},
+            note="not in the team table",
+        )
+    )
     g.append(Game("ncaaf", "TCU", "UNLV", "2026-09-20T02:00:00Z", fmt=2))
     # College basketball: Miami (OH) vs Miami on one night, St. John's / Saint Mary's.
     g.append(Game("ncaamb", "MOH", "PUR", "2026-12-05T00:00:00Z", fmt=0, names={"MOH": "Miami (OH)", "PUR": "Purdue"}))
-    g.append(Game("ncaamb", "MIA", "DUKE", "2026-12-05T00:30:00Z", fmt=0, names={"MIA": "Miami", "DUKE": "Duke"},
-                  spreads=(("DUKE", 12.5),), totals=(151.5,)))  # fmt: skip
+    g.append(
+        Game(
+            "ncaamb",
+            "MIA",
+            "DUKE",
+            "2026-12-05T00:30:00Z",
+            fmt=0,
+            names={"MIA": "Miami", "DUKE": "Duke"},
+            spreads=(("DUKE", 12.5),),
+            totals=(151.5,),
+        )
+    )
     g.append(Game("ncaamb", "SJU", "CONN", "2026-12-06T17:00:00Z", fmt=2, names={"SJU": "St. John's", "CONN": "UConn"}))
     g.append(
         Game("ncaamb", "SMC", "GONZ", "2027-02-14T04:00:00Z", fmt=0, names={"SMC": "Saint Mary's", "GONZ": "Gonzaga"})
@@ -324,12 +458,32 @@ def games() -> list[Game]:
     g.append(Game("epl", "MUN", "MCI", "2026-09-19T11:30:00Z", totals=(2.5,), fmt=0))
     g.append(Game("epl", "CFC", "ARS", "2026-10-03T16:30:00Z", fmt=0))
     g.append(Game("epl", "BRI", "NFO", "2026-10-04T13:00:00Z", fmt=0))
-    g.append(Game("mls", "SJ", "RSL", "2026-06-21T01:30:00Z", spreads=(("RSL", 1.5),), totals=(3.5,), fmt=0,
-                  note="MLS spread suffix RSL1 means over 1.5"))  # fmt: skip
+    g.append(
+        Game(
+            "mls",
+            "SJ",
+            "RSL",
+            "2026-06-21T01:30:00Z",
+            spreads=(("RSL", 1.5),),
+            totals=(3.5,),
+            fmt=0,
+            note="MLS spread suffix RSL1 means over 1.5",
+        )
+    )
     g.append(Game("mls", "LAG", "LAFC", "2026-07-05T02:30:00Z", fmt=0))
     g.append(Game("mls", "NYC", "NYRB", "2026-07-04T23:00:00Z", fmt=0))
-    g.append(Game("laliga", "BAR", "RMA", "2026-10-25T15:00:00Z", fmt=0, names={"BAR": "Barcelona", "RMA": "Real Madrid"},
-                  odds_names={"BAR": "Barcelona", "RMA": "Real Madrid"}, note="no La Liga table: fuzzy names"))  # fmt: skip
+    g.append(
+        Game(
+            "laliga",
+            "BAR",
+            "RMA",
+            "2026-10-25T15:00:00Z",
+            fmt=0,
+            names={"BAR": "Barcelona", "RMA": "Real Madrid"},
+            odds_names={"BAR": "Barcelona", "RMA": "Real Madrid"},
+            note="no La Liga table: fuzzy names",
+        )
+    )
     return g
 
 
@@ -355,26 +509,54 @@ def extra_cases(board: list[Game]) -> list[tuple[dict[str, Any], Any, str]]:
     out.append((m, None, "doubleheader without a start time or game number"))
     # Rules text names the other team as YES: swapped YES side (the game is on the board).
     swap = by[("nfl", "CIN", "PIT", "2026-11-08T18:00:00Z")]
-    m = market(swap, "KXNFLGAME", "CIN", "Pittsburgh wins",
-               "If Pittsburgh wins the Cincinnati at Pittsburgh professional football game originally scheduled for "
-               "Nov 8, 2026, then the market resolves to Yes.", "Pittsburgh")  # fmt: skip
+    m = market(
+        swap,
+        "KXNFLGAME",
+        "CIN",
+        "Pittsburgh wins",
+        "If Pittsburgh wins the Cincinnati at Pittsburgh professional football game originally scheduled for "
+        "Nov 8, 2026, then the market resolves to Yes.",
+        "Pittsburgh",
+    )
     out.append((m, None, "rules text contradicts the suffix"))
     nfl = by[("nfl", "HOU", "IND", "2026-09-27T17:00:00Z")]
     # Spread whose text line disagrees with floor_strike.
-    m = market(nfl, "KXNFLSPREAD", "HOU4", "Houston wins by over 3.5 points?", "", "Houston", strike_type="greater",
-               floor_strike=2.5)  # fmt: skip
+    m = market(
+        nfl,
+        "KXNFLSPREAD",
+        "HOU4",
+        "Houston wins by over 3.5 points?",
+        "",
+        "Houston",
+        strike_type="greater",
+        floor_strike=2.5,
+    )
     out.append((m, None, "spread text 3.5 vs floor_strike 2.5"))
     # First-half total in a total series.
-    m = market(nfl, "KXNFLTOTAL", "24", "1st Half: over 23.5 points scored?", "", "Over 23.5", strike_type="greater",
-               floor_strike=23.5)  # fmt: skip
+    m = market(
+        nfl,
+        "KXNFLTOTAL",
+        "24",
+        "1st Half: over 23.5 points scored?",
+        "",
+        "Over 23.5",
+        strike_type="greater",
+        floor_strike=23.5,
+    )
     out.append((m, None, "period market"))
     # LA at Golden State: the Odds board has the Lakers there that night, Kalshi's game is the Clippers.
     trap = Game("nba", "LAC", "GSW", "2026-12-02T03:00:00Z", in_odds=False)
     for code in ("LAC", "GSW"):
         y = kname(trap, code)
-        m = market(trap, "KXNBAGAME", code, "LA at Golden State Winner?",
-                   f"If {y} wins the LA at Golden State professional basketball game originally scheduled for "
-                   "Dec 1, 2026, then the market resolves to Yes.", y)  # fmt: skip
+        m = market(
+            trap,
+            "KXNBAGAME",
+            code,
+            "LA at Golden State Winner?",
+            f"If {y} wins the LA at Golden State professional basketball game originally scheduled for "
+            "Dec 1, 2026, then the market resolves to Yes.",
+            y,
+        )
         out.append((m, None, "title fuzzy-matches the Lakers game; the Clippers game is not on the board"))
     # Same teams the next afternoon: Kalshi has Jul 12 NYY@BOS; the Odds board has only Jul 10 and Jul 11.
     nxt = Game("mlb", "NYY", "BOS", "2026-07-12T17:35:00Z", ticker_time=True)

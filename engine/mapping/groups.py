@@ -1,0 +1,64 @@
+"""Kalshi winner events whose markets are provably every outcome of the game.
+
+Detection buys YES on every outcome when the asks sum below $1; that is only risk-free if exactly one of
+the markets pays (or, for an NFL tie, each pays $0.50). A group is returned only when its market suffixes
+are exactly the event's own team codes (plus ``TIE`` for soccer), so a missing, extra or mislabelled
+market never yields a partial "arbitrage".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine.mapping.teams import league_of_series
+from engine.mapping.ticker import TickerError, parse_event_ticker, parse_suffix
+from engine.markets.kalshi import KalshiMarket
+
+
+def _complete(event_ticker: str, markets: list[KalshiMarket]) -> tuple[KalshiMarket, ...] | None:
+    found = league_of_series(markets[0].series_ticker)
+    if found is None or found[1] != "winner":
+        return None
+    league = found[0]
+    try:
+        codes = parse_event_ticker(event_ticker).codes
+        suffixes = [parse_suffix(m.suffix) for m in markets]
+    except TickerError:
+        return None
+    if any(m.market_type != "binary" for m in markets):
+        return None
+    by_code: dict[str, KalshiMarket] = {}
+    tie: KalshiMarket | None = None
+    for market, suffix in zip(markets, suffixes, strict=True):
+        if suffix.kind == "tie" and tie is None:
+            tie = market
+        elif suffix.kind == "team" and suffix.code not in by_code:
+            by_code[suffix.code] = market
+        else:
+            return None  # a duplicate or a non-winner suffix: not provably the outcome set
+    if len(by_code) != 2:
+        return None
+    if league.three_way != (tie is not None):
+        return None
+    a, b = by_code
+    if a + b == codes:
+        first, second = a, b
+    elif b + a == codes:
+        first, second = b, a
+    else:
+        return None
+    ordered = (by_code[first], by_code[second])
+    return (*ordered, tie) if tie is not None else ordered
+
+
+def winner_groups(markets: Sequence[KalshiMarket]) -> list[tuple[KalshiMarket, ...]]:
+    """Per winner event, its markets in ticker order (away, home for US; home, away, tie for soccer)."""
+    events: dict[str, list[KalshiMarket]] = {}
+    for market in markets:
+        events.setdefault(market.event_ticker, []).append(market)
+    out: list[tuple[KalshiMarket, ...]] = []
+    for event_ticker, members in events.items():
+        group = _complete(event_ticker, members)
+        if group is not None:
+            out.append(group)
+    return out
