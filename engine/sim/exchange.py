@@ -213,9 +213,7 @@ class Exchange:
             raise OrderRejected(404, "market_not_found", f"market {ticker} not found")
         if not self.trading_active or state.status != "active":
             raise OrderRejected(409, "market_closed", f"market {ticker} is not open for trading")
-        if client_order_id and any(
-            o.client_order_id == client_order_id and o.status == RESTING for o in self.orders.values()
-        ):
+        if client_order_id and any(o.client_order_id == client_order_id for o in self.orders.values()):
             raise OrderRejected(409, "order_already_exists", f"client_order_id {client_order_id} is already in use")
         group = None
         if order_group_id:

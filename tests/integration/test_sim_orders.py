@@ -1,0 +1,289 @@
+"""Orders against the simulator over HTTP: IOC, FOK, GTC, post-only, partial fills, fees, netting,
+settlement, order groups and the connection-reset fault."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from engine.money import ONE, ZERO
+from engine.pricing.fees import buy_fees_charged
+from engine.sim import Simulator
+
+pytestmark = pytest.mark.integration
+SignHeaders = Callable[[str, str], dict[str, str]]
+
+
+def _order(ticker: str, side: str, price: Decimal, count: str, tif: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "ticker": ticker,
+        "side": side,
+        "count": count,
+        "price": f"{price:.4f}",
+        "time_in_force": tif,
+        "self_trade_prevention_type": "taker_at_cross",
+        **extra,
+    }
+
+
+async def _post(client: httpx.AsyncClient, sim: Simulator, sign: SignHeaders, body: dict[str, Any]) -> httpx.Response:
+    url = sim.kalshi_url + "/portfolio/events/orders"
+    return await client.post(url, json=body, headers=sign("POST", url))
+
+
+async def _get(client: httpx.AsyncClient, sim: Simulator, sign: SignHeaders, path: str) -> dict[str, Any]:
+    url = sim.kalshi_url + path
+    resp = await client.get(url, headers=sign("GET", url))
+    assert resp.status_code == 200, resp.text
+    body: dict[str, Any] = resp.json()
+    return body
+
+
+def _ticker(sim: Simulator) -> str:
+    return sim.board.games[0].home_ticker
+
+
+async def test_ioc_buy_fills_at_the_ask_and_charges_kalshi_fees(sim: Simulator, sim_headers: SignHeaders) -> None:
+    ticker = _ticker(sim)
+    ask = sim.exchange.orderbook(ticker).best_ask("yes")
+    assert ask is not None
+    schedule = sim.exchange.markets[ticker].fees
+    async with httpx.AsyncClient() as client:
+        resp = await _post(client, sim, sim_headers, _order(ticker, "bid", ask.price, "10", "immediate_or_cancel"))
+        assert resp.status_code == 201, resp.text
+        body = resp.json()
+        balance = await _get(client, sim, sim_headers, "/portfolio/balance")
+        positions = await _get(client, sim, sim_headers, f"/portfolio/positions?ticker={ticker}")
+        fills = await _get(client, sim, sim_headers, "/portfolio/fills")
+        order = await _get(client, sim, sim_headers, f"/portfolio/orders/{body['order_id']}")
+    fee = buy_fees_charged([(ask.price, Decimal(10))], schedule)
+    assert body["fill_count"] == "10.00" and body["remaining_count"] == "0.00"
+    assert Decimal(body["average_fill_price"]) == ask.price
+    assert Decimal(balance["balance_dollars"]) == Decimal("10000") - ask.price * 10 - fee
+    assert positions["market_positions"][0]["position_fp"] == "10.00"
+    assert Decimal(positions["market_positions"][0]["fees_paid_dollars"]) == fee
+    assert len(fills["fills"]) == 1 and fills["fills"][0]["is_taker"] is True
+    assert order["order"]["status"] == "executed"
+    level = sim.exchange.orderbook(ticker).best_ask("yes")
+    assert level is not None and level.count == ask.count - 10
+
+
+async def test_ioc_partial_fill_cancels_the_rest(sim: Simulator, sim_headers: SignHeaders) -> None:
+    ticker = _ticker(sim)
+    ask = sim.exchange.orderbook(ticker).best_ask("yes")
+    assert ask is not None
+    want = ask.count + 5
+    async with httpx.AsyncClient() as client:
+        resp = await _post(client, sim, sim_headers, _order(ticker, "bid", ask.price, f"{want}", "immediate_or_cancel"))
+    body = resp.json()
+    assert Decimal(body["fill_count"]) == ask.count
+    assert body["remaining_count"] == "0.00"
+    assert sim.exchange.orders[body["order_id"]].status == "canceled"
+
+
+async def test_fok_too_big_fills_nothing(sim: Simulator, sim_headers: SignHeaders) -> None:
+    ticker = _ticker(sim)
+    ask = sim.exchange.orderbook(ticker).best_ask("yes")
+    assert ask is not None
+    before = sim.exchange.orderbook(ticker)
+    async with httpx.AsyncClient() as client:
+        too_big = _order(ticker, "bid", ask.price, f"{ask.count + 1}", "fill_or_kill")
+        resp = await _post(client, sim, sim_headers, too_big)
+        assert resp.status_code == 201
+        assert resp.json()["fill_count"] == "0.00"
+        assert sim.exchange.orderbook(ticker) == before
+        assert sim.exchange.balance == Decimal("10000")
+        ok = await _post(client, sim, sim_headers, _order(ticker, "bid", ask.price, f"{ask.count}", "fill_or_kill"))
+    assert ok.json()["fill_count"] == f"{ask.count:.2f}"
+    assert sim.exchange.balance < Decimal("10000")
+
+
+async def test_gtc_rests_then_cancels(sim: Simulator, sim_headers: SignHeaders) -> None:
+    ticker = _ticker(sim)
+    bid = sim.exchange.best_yes_bid(ticker)
+    assert bid is not None
+    price = bid - Decimal("0.05")
+    async with httpx.AsyncClient() as client:
+        resp = await _post(
+            client, sim, sim_headers, _order(ticker, "bid", price, "7", "good_till_canceled", client_order_id="gtc-1")
+        )
+        assert resp.status_code == 201
+        order_id = resp.json()["order_id"]
+        levels = {lvl.price: lvl.count for lvl in sim.exchange.orderbook(ticker).yes_bids}
+        assert levels[price] >= 7
+        listed = await _get(client, sim, sim_headers, "/portfolio/orders?status=resting")
+        assert [o["client_order_id"] for o in listed["orders"]] == ["gtc-1"]
+        url = f"{sim.kalshi_url}/portfolio/events/orders/{order_id}"
+        cancel = await client.delete(url, headers=sim_headers("DELETE", url))
+    assert cancel.status_code == 200
+    assert cancel.json()["reduced_by"] == "7.00"
+    assert sim.exchange.orders_with_client_id("gtc-1")[0].status == "canceled"
+    assert price not in {lvl.price for lvl in sim.exchange.orderbook(ticker).yes_bids} or levels[price] > 7
+
+
+async def test_post_only_that_would_cross_is_rejected(sim: Simulator, sim_headers: SignHeaders) -> None:
+    ticker = _ticker(sim)
+    ask = sim.exchange.best_yes_ask(ticker)
+    assert ask is not None
+    async with httpx.AsyncClient() as client:
+        crossing = await _post(
+            client, sim, sim_headers, _order(ticker, "bid", ask, "1", "good_till_canceled", post_only=True)
+        )
+        resting = await _post(
+            client,
+            sim,
+            sim_headers,
+            _order(ticker, "bid", ask - Decimal("0.10"), "1", "good_till_canceled", post_only=True),
+        )
+    assert crossing.status_code == 400
+    assert resting.status_code == 201 and resting.json()["fill_count"] == "0.00"
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"side": "buy"},
+        {"count": 10},
+        {"count": "-1"},
+        {"count": "1.001"},
+        {"price": "1.0000"},
+        {"price": "0.12345"},
+        {"price": "0.555"},
+        {"time_in_force": "GTT"},
+        {"self_trade_prevention_type": None},
+        {"ticker": ""},
+    ],
+)
+async def test_bad_orders_are_400_and_change_nothing(
+    sim: Simulator, sim_headers: SignHeaders, patch: dict[str, Any]
+) -> None:
+    body = _order(_ticker(sim), "bid", Decimal("0.50"), "1", "good_till_canceled")
+    body.update(patch)
+    body = {k: v for k, v in body.items() if v is not None}
+    async with httpx.AsyncClient() as client:
+        resp = await _post(client, sim, sim_headers, body)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["code"] == "invalid_parameters"
+    assert sim.exchange.orders == {}
+
+
+async def test_selling_yes_nets_the_position_and_pays_out(sim: Simulator, sim_headers: SignHeaders) -> None:
+    ticker = _ticker(sim)
+    ask = sim.exchange.best_yes_ask(ticker)
+    bid = sim.exchange.best_yes_bid(ticker)
+    assert ask is not None and bid is not None
+    async with httpx.AsyncClient() as client:
+        await _post(client, sim, sim_headers, _order(ticker, "bid", ask, "5", "immediate_or_cancel"))
+        sell = await _post(client, sim, sim_headers, _order(ticker, "ask", bid, "5", "immediate_or_cancel"))
+        pos = await _get(client, sim, sim_headers, f"/portfolio/positions?ticker={ticker}")
+    assert sell.json()["fill_count"] == "5.00"
+    assert Decimal(sell.json()["average_fill_price"]) == bid
+    market = pos["market_positions"][0]
+    assert market["position_fp"] == "0.00"
+    assert market["market_exposure_dollars"] == "0.0000"
+    fees = Decimal(market["fees_paid_dollars"])
+    # bought at the ask, sold at the bid: lose the spread plus fees, nothing else
+    assert sim.exchange.balance == Decimal("10000") - (ask - bid) * 5 - fees
+    assert Decimal(market["realized_pnl_dollars"]) == (bid - ask) * 5
+
+
+async def test_resting_order_is_filled_as_maker_when_prices_move(sim: Simulator, sim_headers: SignHeaders) -> None:
+    ticker = _ticker(sim)
+    bid = sim.exchange.best_yes_bid(ticker)
+    assert bid is not None
+    price = bid + Decimal("0.01")
+    async with httpx.AsyncClient() as client:
+        await _post(client, sim, sim_headers, _order(ticker, "bid", price, "4", "good_till_canceled"))
+    # the market maker now bids NO at 1 - price: it takes the user's resting YES bid
+    sim.exchange.quote_house(ticker, [], [(ONE - price, Decimal(10))], sim.scenario.clock())
+    order = sim.exchange.user_orders()[0]
+    assert order.status == "executed" and order.filled == 4
+    fill = sim.exchange.fills[-1]
+    assert fill.is_taker is False
+    assert order.maker_fees >= ZERO
+    assert sim.exchange.positions[ticker].position == 4
+
+
+async def test_settlement_pays_winners(sim: Simulator, sim_headers: SignHeaders) -> None:
+    ticker = _ticker(sim)
+    ask = sim.exchange.best_yes_ask(ticker)
+    assert ask is not None
+    async with httpx.AsyncClient() as client:
+        await _post(client, sim, sim_headers, _order(ticker, "bid", ask, "3", "immediate_or_cancel"))
+        before = sim.exchange.balance
+        sim.exchange.settle(ticker, "yes", sim.scenario.clock())
+        body = await _get(client, sim, sim_headers, "/portfolio/settlements")
+        market = await _get(client, sim, sim_headers, f"/markets/{ticker}")
+    assert sim.exchange.balance == before + 3
+    assert body["settlements"][0]["revenue"] == 300
+    assert body["settlements"][0]["market_result"] == "yes"
+    assert market["market"]["status"] == "finalized" and market["market"]["result"] == "yes"
+
+
+async def test_order_group_trigger_cancels_its_orders(sim: Simulator, sim_headers: SignHeaders) -> None:
+    ticker = _ticker(sim)
+    bid = sim.exchange.best_yes_bid(ticker)
+    assert bid is not None
+    async with httpx.AsyncClient() as client:
+        url = sim.kalshi_url + "/portfolio/order_groups/create"
+        group = await client.post(url, json={"contracts_limit": 5}, headers=sim_headers("POST", url))
+        assert group.status_code == 201
+        gid = group.json()["order_group_id"]
+        low = bid - Decimal("0.05")
+        await _post(client, sim, sim_headers, _order(ticker, "bid", low, "2", "good_till_canceled", order_group_id=gid))
+        url = f"{sim.kalshi_url}/portfolio/order_groups/{gid}/trigger"
+        assert (await client.put(url, headers=sim_headers("PUT", url))).status_code == 200
+        refused = await _post(
+            client, sim, sim_headers, _order(ticker, "bid", low, "2", "good_till_canceled", order_group_id=gid)
+        )
+        url = f"{sim.kalshi_url}/portfolio/order_groups/{gid}/reset"
+        assert (await client.put(url, headers=sim_headers("PUT", url))).status_code == 200
+    assert [o.status for o in sim.exchange.user_orders()] == ["canceled"]
+    assert refused.status_code == 409
+
+
+async def test_connection_reset_after_order_places_it_exactly_once(sim: Simulator, sim_headers: SignHeaders) -> None:
+    ticker = _ticker(sim)
+    ask = sim.exchange.best_yes_ask(ticker)
+    assert ask is not None
+    sim.faults.reset_after_next_order()
+    body = _order(ticker, "bid", ask, "2", "immediate_or_cancel", client_order_id="reset-1")
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(httpx.TransportError):
+            await _post(client, sim, sim_headers, body)
+        listed = await _get(client, sim, sim_headers, "/portfolio/orders")
+    assert [o["client_order_id"] for o in listed["orders"]] == ["reset-1"]
+    assert len(sim.exchange.orders_with_client_id("reset-1")) == 1
+    assert sim.exchange.positions[ticker].position == 2
+
+
+async def test_write_bucket_limits_orders(sim: Simulator, sim_headers: SignHeaders) -> None:
+    ticker = _ticker(sim)
+    bid = sim.exchange.best_yes_bid(ticker)
+    assert bid is not None
+    codes = []
+    async with httpx.AsyncClient() as client:
+        for _ in range(11):
+            resp = await _post(
+                client, sim, sim_headers, _order(ticker, "bid", bid - Decimal("0.05"), "1", "good_till_canceled")
+            )
+            codes.append(resp.status_code)
+    assert codes[:10] == [201] * 10  # Basic write bucket: 100 tokens, 10 per order
+    assert codes[10] == 429
+
+
+async def test_client_order_id_is_refused_when_reused(sim: Simulator, sim_headers: SignHeaders) -> None:
+    ticker = _ticker(sim)
+    ask = sim.exchange.best_yes_ask(ticker)
+    assert ask is not None
+    body = _order(ticker, "bid", ask, "1", "immediate_or_cancel", client_order_id="once")
+    async with httpx.AsyncClient() as client:
+        first = await _post(client, sim, sim_headers, body)
+        second = await _post(client, sim, sim_headers, body)
+    assert first.status_code == 201
+    assert second.status_code == 409
+    assert len(sim.exchange.orders_with_client_id("once")) == 1
