@@ -12,6 +12,7 @@ from engine.connectors.errors import ProtocolError
 from engine.connectors.kalshi.local_book import LocalBooks
 from engine.connectors.kalshi.messages import (
     ChannelMessage,
+    CommandAck,
     OrderbookDelta,
     OrderbookSnapshot,
     Subscribed,
@@ -133,3 +134,13 @@ def test_other_messages_parse() -> None:
     assert isinstance(tick, TickerUpdate) and tick.yes_ask == D("0.530") and tick.ts_ms == 7
     fill = parse_message('{"type": "fill", "sid": 13, "msg": {"market_ticker": "A", "count_fp": "2.00"}}')
     assert isinstance(fill, ChannelMessage) and fill.ticker == "A" and fill.msg["count_fp"] == "2.00"
+
+
+def test_ok_answers_advance_the_sequence() -> None:
+    books = LocalBooks()
+    books.on_snapshot(snap(1, 1, T1, [["0.40", "1"]], []), now=0)
+    assert books.on_sequenced(1, 2).resync is None  # the "ok" of an update_subscription
+    assert books.on_delta(delta(1, 3, T1, "yes", "0.40", "1"), now=0).changed == (T1,)
+    assert books.on_sequenced(1, 5).resync == {1: (T1,)}
+    ack = parse_message('{"id": 4, "sid": 1, "seq": 6, "type": "ok", "msg": {"market_tickers": []}}')
+    assert isinstance(ack, CommandAck) and (ack.sid, ack.seq) == (1, 6)

@@ -137,6 +137,10 @@ class LocalBooks:
             resync = {snap.sid: others} if others else None
         return BookUpdate((snap.ticker,), resync)
 
+    def on_sequenced(self, sid: int, seq: int) -> BookUpdate:
+        """A numbered message that is not a book message (an ``ok`` answer): it only advances ``seq``."""
+        return self._gap(sid) if self._check_seq(sid, seq) == "gap" else NOTHING
+
     def on_delta(self, delta: OrderbookDelta, now: float) -> BookUpdate:
         status = self._check_seq(delta.sid, delta.seq)
         if status == "old":

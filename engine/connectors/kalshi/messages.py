@@ -59,11 +59,13 @@ class Subscribed:
 
 @dataclass(frozen=True, slots=True)
 class CommandAck:
-    """``ok`` and ``unsubscribed`` answers."""
+    """``ok`` and ``unsubscribed`` answers. They carry the subscription's next ``seq`` (websocket-connection.md),
+    so the sequence check must count them too."""
 
     type: str
     command_id: int | None
     sid: int | None
+    seq: int | None = None
     body: Any = None
 
 
@@ -191,7 +193,7 @@ def parse_message(text: str | bytes) -> WsMessage:
             assert sid is not None
             return Subscribed(command_id, channel if isinstance(channel, str) else "", sid)
         if kind in ("ok", "unsubscribed"):
-            return CommandAck(kind, command_id, _int(doc, "sid", required=False), msg)
+            return CommandAck(kind, command_id, _int(doc, "sid", required=False), _int(doc, "seq", required=False), msg)
         if kind == "error":
             body = msg if isinstance(msg, dict) else {}
             code = body.get("code")

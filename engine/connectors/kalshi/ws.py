@@ -293,7 +293,10 @@ class KalshiWebSocket:
             log.warning("kalshi ws: error %s for command %s: %s", msg.code, msg.command_id, msg.message)
             self.errors.append(msg)
             self._emit(msg)
-        elif not isinstance(msg, CommandAck):
+        elif isinstance(msg, CommandAck):
+            if msg.sid is not None and msg.seq is not None:
+                update = self.books.on_sequenced(msg.sid, msg.seq)
+        else:
             self._emit(msg)
         if update is not None and update.resync:
             await self._request_snapshots(update.resync)
