@@ -32,6 +32,11 @@ def parse_decimal(value: object) -> Decimal:
 
 def parse_price(value: object) -> Decimal:
     """A Kalshi ``*_dollars`` price: a decimal string within [0, 1]."""
+    if not isinstance(value, str):
+        raise ValueError(
+            f"expected a dollar string like '0.4200', got {type(value).__name__} {value!r}"
+            " (integer-cent price fields were removed in 2026)"
+        )
     price = parse_decimal(value)
     if price < ZERO or price > ONE:
         raise ValueError(f"price {value!r} is outside 0..1 dollars")
@@ -64,3 +69,19 @@ def quantize(amount: Decimal, step: Decimal = CENTICENT) -> Decimal:
 def to_decimal(probability: float) -> Decimal:
     """A float probability as the shortest Decimal that round-trips, for exact comparisons with money."""
     return Decimal(repr(probability))
+
+
+def money_str(amount: Decimal) -> str:
+    """Dollars without float noise or trailing zeros past the cent: 47.400000 -> "47.40", 0.000097 -> "0.000097"."""
+    normal = amount.normalize()
+    if normal.as_tuple().exponent >= -2:  # type: ignore[operator]
+        normal = normal.quantize(CENT)
+    return format(normal, "f")
+
+
+def price_str(price: Decimal) -> str:
+    """A price in Kalshi's own four-decimal form ("0.4200"), or longer only when it has more digits."""
+    normal = price.normalize()
+    if normal.as_tuple().exponent >= -4:  # type: ignore[operator]
+        normal = normal.quantize(CENTICENT)
+    return format(normal, "f")

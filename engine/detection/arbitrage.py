@@ -7,7 +7,7 @@ Kalshi event (all YES, or all NO) for less than the set is sure to pay.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from statistics import median
 
@@ -133,7 +133,7 @@ def _joint_depth(ladders: Sequence[Sequence[Level]], fees: FeeSchedule, payoff: 
 
 def kalshi_arb_signal(
     group: Sequence[KalshiMarket],
-    books: dict[str, Orderbook],
+    books: Mapping[str, Orderbook],
     side: Side,
     fees: FeeSchedule,
     max_position: int,
@@ -142,14 +142,15 @@ def kalshi_arb_signal(
     settles two team markets at $0.50 each still pays $1); all NO pays n - 1."""
     if len(group) < 2 or any(m.ticker not in books for m in group):
         return None
-    ladders = [books[m.ticker].asks(side.value) for m in group]
-    if any(not ladder for ladder in ladders):
+    tops = [books[m.ticker].best_ask(side.value) for m in group]
+    if any(top is None for top in tops):
         return None
     payoff = ONE if side is Side.YES else Decimal(len(group) - 1)
-    best = [ladder[0].price for ladder in ladders]
+    best = [top.price for top in tops if top is not None]
     set_cost = sum((p + fees.per_contract(p) for p in best), ZERO)
     if set_cost >= payoff:
         return None
+    ladders = [books[m.ticker].asks(side.value) for m in group]
     count = min(whole(_joint_depth(ladders, fees, payoff)), max_position)
     if count < 1:
         return None

@@ -93,7 +93,7 @@ def evaluate_group(
         return ()
     out = []
     for side in (Side.YES, Side.NO):
-        signal = kalshi_arb_signal(group, dict(books), side, fees, ctx.max_position)
+        signal = kalshi_arb_signal(group, books, side, fees, ctx.max_position)
         if signal is not None:
             out.append(signal)
     return tuple(out)

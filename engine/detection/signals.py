@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from engine.money import quantize
+from engine.money import money_str, price_str, quantize
 
 
 class SignalKind(StrEnum):
@@ -87,13 +87,13 @@ class Signal:
             "fair": None if self.fair is None else round(self.fair, 6),
             "books": {b: round(p, 6) for b, p in self.books.items()},
             "books_agree": self.books_agree,
-            "ask": str(self.ask),
+            "ask": price_str(self.ask),
             "edge": str(quantize(self.edge, Decimal("0.000001"))),
             "count": self.count,
-            "limit_price": str(self.limit_price),
-            "cost": str(self.cost),
-            "fees": str(self.fees),
-            "ev": str(quantize(self.ev)),
+            "limit_price": price_str(self.limit_price),
+            "cost": money_str(self.cost),
+            "fees": money_str(self.fees),
+            "ev": format(quantize(self.ev), "f"),
         }
         if self.kind is not SignalKind.EDGE:
             out["margin"] = None if self.margin is None else str(quantize(self.margin, Decimal("0.000001")))
@@ -102,7 +102,7 @@ class Signal:
         if self.kind is SignalKind.KALSHI_ARB:
             out["tickers"] = list(self.tickers)
             out["legs"] = [
-                {"ticker": t, "limit_price": str(p)} for t, p in zip(self.tickers, self.leg_limits, strict=True)
+                {"ticker": t, "limit_price": price_str(p)} for t, p in zip(self.tickers, self.leg_limits, strict=True)
             ]
         return out
 

@@ -20,8 +20,8 @@ from engine.pricing.fees import (
 )
 from engine.pricing.kelly import kelly_fraction
 from engine.pricing.odds import (
-    american_to_decimal,
     american_stake,
+    american_to_decimal,
     american_to_probability,
     decimal_to_american,
     implied_probability,
