@@ -3,13 +3,17 @@ guarantee when the outcome of a create is unknown."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal as D
 from typing import Any
 
 import pytest
-from clientkit import kalshi_client
+from clientkit import eventually, kalshi_client
 
+from engine.connectors.errors import OrderOutcomeUnknownError
+from engine.connectors.http import RetryPolicy
 from engine.connectors.kalshi.models import BookSide, OrderRequest, TimeInForce
 
 pytestmark = pytest.mark.integration
@@ -90,3 +94,44 @@ async def test_batch_cancel_and_order_groups(sim: Any) -> None:
         results = await kalshi.batch_cancel([a.order_id])
         assert [(r.order_id, r.reduced_by) for r in results] == [(a.order_id, D(3))]
         assert (await kalshi.get_order(a.order_id)).status == "canceled"
+
+
+async def test_timed_out_create_is_looked_up_before_it_is_sent_again(sim: Any) -> None:
+    """The create times out; the client looks the order up first (retrying the lookup while the exchange is
+    slow) and only re-sends, under the same client_order_id, once the exchange shows no such order."""
+    order = resting_bid(sim.board.tickers[5])
+    sim.faults.latency_s = 0.5
+    async with kalshi_client(sim, timeout_s=0.2) as kalshi:
+        create = asyncio.create_task(kalshi.create_order(order))
+        await eventually(lambda: kalshi.requests_sent >= 3, timeout_s=3)  # the create, then lookups
+        sim.faults.latency_s = 0.0
+        ack = await asyncio.wait_for(create, timeout=5)
+    assert [o.order_id for o in sim.exchange.orders_with_client_id(order.client_order_id)] == [ack.order_id]
+
+
+async def test_unresolvable_outcome_raises_instead_of_resending(sim: Any) -> None:
+    order = resting_bid(sim.board.tickers[6])
+    sim.faults.latency_s = 0.3
+    retry = RetryPolicy(max_attempts=2, base_s=0.01, cap_s=0.02)
+    async with kalshi_client(sim, timeout_s=0.1, retry=retry) as kalshi:
+        with pytest.raises(OrderOutcomeUnknownError) as info:
+            await kalshi.create_order(order)
+        assert info.value.client_order_id == order.client_order_id
+        assert kalshi.requests_sent == 3  # one create, two lookup attempts, no second create
+        sim.faults.latency_s = 0.0
+        found = await kalshi.find_order_by_client_id(order.ticker, order.client_order_id)
+    assert found is None and sim.exchange.orders_with_client_id(order.client_order_id) == []
+
+
+async def test_settlements_after_a_fill(sim: Any) -> None:
+    ticker = sim.board.tickers[7]
+    ask = sim.exchange.orderbook(ticker).best_ask("yes")
+    assert ask is not None
+    order = OrderRequest(ticker, BookSide.BID, D(2), ask.price, str(uuid.uuid4()), TimeInForce.IMMEDIATE_OR_CANCEL)
+    async with kalshi_client(sim) as kalshi:
+        ack = await kalshi.create_order(order)
+        assert ack.fill_count > 0
+        sim.exchange.settle(ticker, "yes", datetime.now(UTC))
+        settlements = await kalshi.settlements(ticker=ticker)
+    assert [(s.ticker, s.market_result, s.yes_count) for s in settlements] == [(ticker, "yes", ack.fill_count)]
+    assert settlements[0].revenue_cents == int(ack.fill_count * 100)

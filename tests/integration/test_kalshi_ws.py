@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from decimal import Decimal as D
 from typing import Any
 
 import pytest
-from clientkit import eventually, kalshi_ws
+from clientkit import eventually, kalshi_client, kalshi_ws
 
-from engine.connectors.kalshi.messages import TickerUpdate
+from engine.connectors.kalshi.messages import ChannelMessage, TickerUpdate
+from engine.connectors.kalshi.models import BookSide, OrderRequest, TimeInForce
 from engine.connectors.kalshi.ws import KalshiWebSocket
 
 pytestmark = pytest.mark.integration
@@ -98,3 +102,38 @@ async def test_ticker_channel_and_market_updates(sim: Any) -> None:
         while not isinstance(update, TickerUpdate):
             update = await ws.events.get()
         assert update.ticker in tickers
+
+
+async def test_user_channels_report_our_fill_and_unsubscribe_stops_them(sim: Any) -> None:
+    ticker = sim.board.tickers[0]
+    ask = sim.exchange.orderbook(ticker).best_ask("yes")
+    assert ask is not None
+    order = OrderRequest(ticker, BookSide.BID, D(1), ask.price, str(uuid.uuid4()), TimeInForce.IMMEDIATE_OR_CANCEL)
+    async with kalshi_ws(sim) as ws, kalshi_client(sim) as kalshi:
+        await ws.subscribe(["orderbook_delta"], [ticker])
+        handle = await ws.subscribe(["fill", "user_orders", "market_positions"])
+        await ws.wait_books([ticker])
+        ack = await kalshi.create_order(order)
+        seen: dict[str, ChannelMessage] = {}
+        while set(seen) != {"fill", "user_order", "market_position"}:
+            msg = await asyncio.wait_for(ws.events.get(), timeout=5)
+            if isinstance(msg, ChannelMessage):
+                seen[msg.type] = msg
+        assert seen["fill"].msg["order_id"] == ack.order_id and seen["fill"].ticker == ticker
+        assert seen["user_order"].msg["client_order_id"] == order.client_order_id
+        await ws.unsubscribe(handle)
+        await ws.wait_until(lambda: ws.acks >= 3, timeout_s=5)  # one "unsubscribed" per channel
+        again = OrderRequest(ticker, BookSide.BID, D("0.01"), D("0.01"), str(uuid.uuid4()))
+        await kalshi.create_order(again)
+        # the resting order's book delta is queued with its user_order message: once the book shows it,
+        # a user_order would have arrived too
+        await ws.wait_until(lambda: books_match(ws, sim, [ticker]), timeout_s=5)
+    assert all(not isinstance(m, ChannelMessage) or m.type != "user_order" for m in drain(ws))
+    assert ws.errors == []
+
+
+def drain(ws: KalshiWebSocket) -> list[object]:
+    out: list[object] = []
+    while not ws.events.empty():
+        out.append(ws.events.get_nowait())
+    return out

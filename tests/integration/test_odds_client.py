@@ -64,3 +64,18 @@ async def test_bad_key_is_refused_without_echoing_it(sim: Any) -> None:
         with pytest.raises(AuthError) as info:
             await odds.sports()
     assert "not-the-key" not in str(info.value)
+
+
+async def test_event_filters_and_scores(sim: Any) -> None:
+    games = [g for g in sim.board.games if g.sport_key == sim.board.games[0].sport_key]
+    sport = games[0].sport_key
+    first = min(games, key=lambda g: g.commence)
+    async with odds_client(sim) as odds:
+        picked = await odds.odds(sport, bookmakers=BOOKS, event_ids=[first.odds_id])
+        window = await odds.events(sport, commence_time_from=first.commence, commence_time_to=first.commence)
+        scores = await odds.scores(sport, days_from=1)
+    assert [e.id for e in picked] == [first.odds_id]
+    assert first.odds_id in {e.id for e in window}
+    assert all(e.commence_time == first.commence for e in window)
+    assert {s["id"] for s in scores} == {g.odds_id for g in games}
+    assert sim.odds.credits_used == 1 + 2  # odds (one market, four books) + scores with daysFrom

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from engine.connectors.errors import QuotaExceededError
 from engine.connectors.odds_api.cache import ResponseCache, cache_key
+from engine.connectors.odds_api.client import OddsApiClient
 from engine.connectors.odds_api.quota import QuotaBudget, QuotaState, odds_cost, scores_cost
 
 NOON = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -51,3 +53,13 @@ def test_cache_hits_until_ttl_and_ignores_the_key() -> None:
     for i in range(3):
         cache.put(cache_key(f"/p{i}", {}), i, now=0, ttl_s=10)
     assert cache.get(cache_key("/p0", {}), now=1) is None  # evicted, capacity 2
+
+
+async def test_the_key_is_redacted_from_httpx_log_lines_and_repr(caplog: pytest.LogCaptureFixture) -> None:
+    async with OddsApiClient("http://127.0.0.1:9", "s3cr3t", QuotaBudget(1)) as client:
+        assert "s3cr3t" not in repr(client)
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        logging.getLogger("httpx").info(
+            'HTTP Request: %s %s "%s"', "GET", "http://h/v4/sports?apiKey=s3cr3t&x=1", "200"
+        )
+    assert "s3cr3t" not in caplog.text and "apiKey=<redacted>&x=1" in caplog.text

@@ -110,6 +110,7 @@ class KalshiWebSocket:
         self._closing = False
         self.connections = 0
         self.malformed = 0
+        self.acks = 0
         self.dropped_events = 0
         self.errors: list[WsError] = []
         self.last_message_at: float | None = None
@@ -294,6 +295,7 @@ class KalshiWebSocket:
             self.errors.append(msg)
             self._emit(msg)
         elif isinstance(msg, CommandAck):
+            self.acks += 1
             if msg.sid is not None and msg.seq is not None:
                 update = self.books.on_sequenced(msg.sid, msg.seq)
         else:
