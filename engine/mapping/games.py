@@ -22,6 +22,8 @@ from engine.markets.odds import OddsEvent
 EASTERN = ZoneInfo("America/New_York")
 START_WINDOW = timedelta(minutes=90)
 """A ticker start time (MLB) and the Odds API ``commence_time`` must agree within this window."""
+LONE_START_WINDOW = timedelta(hours=3)
+"""Looser window when the ticker has a start time but no doubleheader number (delays, listing drift)."""
 OCCURRENCE_LAG = timedelta(hours=3)
 """Kalshi's ``occurrence_datetime`` is about start + 3 h (reference); used to vet a +-1 day candidate."""
 OCCURRENCE_WINDOW = timedelta(hours=6)
@@ -173,7 +175,7 @@ class OddsIndex:
         best = max(c.score for c in pool)
         near = [c for c in pool if c.score >= best - MARGIN]
         if len(near) == 1:
-            return near[0]
+            return self._check_single(near[0], query, evidence)
         if query.start is not None:
             target = datetime.combine(query.day, query.start, EASTERN)
             timed = [c for c in near if abs(c.event.commence_time - target) <= START_WINDOW]
@@ -188,6 +190,30 @@ class OddsIndex:
                 return ordered[query.game - 1]
         ids = ", ".join(c.event.id for c in near)
         return GameMiss(f"ambiguous: {len(near)} candidate events ({ids}); doubleheader without a start time?")
+
+    @staticmethod
+    def _check_single(cand: _Candidate, query: GameQuery, evidence: list[Evidence]) -> _Candidate | GameMiss:
+        """One candidate is still wrong when the ticker's start time or doubleheader number says otherwise:
+        game 1 of a doubleheader must never be priced against game 2 because game 1 left the feed."""
+        if query.start is not None:
+            target = datetime.combine(query.day, query.start, EASTERN)
+            gap = abs(cand.event.commence_time - target)
+            window = START_WINDOW if query.game is not None else LONE_START_WINDOW
+            if gap > window:
+                return GameMiss(
+                    f"only candidate {cand.event.id} starts {gap} away from the ticker start {query.start:%H:%M} ET"
+                )
+            evidence.append(Evidence("start_time", 1.0, f"ticker start {query.start:%H:%M} ET within {gap}"))
+        elif query.game is not None:
+            if query.occurrence is not None:
+                gap = abs(cand.event.commence_time + OCCURRENCE_LAG - query.occurrence)
+                if gap <= START_WINDOW:
+                    evidence.append(Evidence("start_time", 0.8, f"occurrence_datetime - 3 h within {gap} of the start"))
+                    return cand
+            return GameMiss(
+                f"doubleheader game {query.game} without a start time and one candidate: cannot tell which game"
+            )
+        return cand
 
     def _candidates(self, bucket: _LeagueEvents, query: GameQuery) -> list[_Candidate]:
         out: list[_Candidate] = []

@@ -352,6 +352,32 @@ def games() -> list[Game]:
         )
     )
     g.append(Game("mlb", "DET", "MIL", "2025-04-16T22:40:00Z", game_no="2", fmt=0))
+    g.append(
+        Game(
+            "mlb",
+            "PHI",
+            "NYM",
+            "2026-08-15T17:10:00Z",
+            ticker_time=True,
+            game_no="G1",
+            in_odds=False,
+            fmt=1,
+            note="doubleheader game 1 left the feed; only game 2 is listed",
+        )
+    )
+    g.append(Game("mlb", "PHI", "NYM", "2026-08-15T23:10:00Z", ticker_time=True, game_no="G2", fmt=1))
+    g.append(Game("mlb", "SEA", "HOU", "2025-05-10T18:10:00Z", game_no="1", in_odds=False, fmt=0, note="2025 game 1"))
+    g.append(
+        Game(
+            "mlb",
+            "SEA",
+            "HOU",
+            "2025-05-11T00:10:00Z",
+            game_no="2",
+            fmt=0,
+            note="2025 game 2 alone on the board: told apart by occurrence_datetime",
+        )
+    )
     g.append(Game("mlb", "NYY", "BOS", "2026-07-10T23:10:00Z", ticker_time=True, totals=(9.5,), fmt=1))
     g.append(
         Game(

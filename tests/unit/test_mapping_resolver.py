@@ -149,6 +149,12 @@ def test_doubleheaders() -> None:
     assert "doubleheader" in next(u.reason for u in result.unmatched if u.ticker == bare.ticker)
     old = mk("KXMLBGAME-26SEP04DETCLE2-DET")
     assert resolve([old], events).matches[old.ticker].odds_event_id == "g2"
+    # Game 1 left the feed: its markets must not fall onto game 2.
+    assert not resolve([g1], events[1:]).matches
+    assert not resolve([mk("KXMLBGAME-26SEP04DETCLE1-DET")], events[1:]).matches
+    timed = mk("KXMLBGAME-26SEP04DETCLE1-DET", occurrence="2026-09-04T21:10:00+00:00")
+    assert not resolve([timed], events[1:]).matches
+    assert resolve([timed], events[:1]).matches[timed.ticker].odds_event_id == "g1"
 
 
 def test_relocated_and_renamed_teams() -> None:
