@@ -10,7 +10,7 @@ from clientkit import kalshi_client
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from engine.connectors.errors import AuthError
-from engine.connectors.kalshi.signing import ACCESS_SIGNATURE, KalshiSigner
+from engine.connectors.kalshi.signing import ACCESS_SIGNATURE, KalshiSigner, load_private_key
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +37,7 @@ async def test_signed_requests_are_accepted(sim: Any) -> None:
 
 async def test_tampered_signature_wrong_key_and_stale_timestamp_are_refused(sim: Any) -> None:
     good = KalshiSigner.from_file(sim.key_id, sim.private_key_path)
-    tampered = TamperingSigner(sim.key_id, good._key)
+    tampered = TamperingSigner(sim.key_id, load_private_key(sim.private_key_path))
     stranger = KalshiSigner(sim.key_id, rsa.generate_private_key(public_exponent=65537, key_size=2048))
     for signer in (tampered, stranger):
         async with kalshi_client(sim, signer=signer) as kalshi:

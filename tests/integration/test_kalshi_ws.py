@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 from clientkit import eventually, kalshi_client, kalshi_ws
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from engine.connectors.kalshi.messages import ChannelMessage, TickerUpdate
 from engine.connectors.kalshi.models import BookSide, OrderRequest, TimeInForce
-from engine.connectors.kalshi.ws import KalshiWebSocket
+from engine.connectors.kalshi.signing import KalshiSigner
+from engine.connectors.kalshi.ws import Backoff, KalshiWebSocket
 
 pytestmark = pytest.mark.integration
 
@@ -137,3 +139,10 @@ def drain(ws: KalshiWebSocket) -> list[object]:
     while not ws.events.empty():
         out.append(ws.events.get_nowait())
     return out
+
+
+async def test_handshake_with_a_wrong_key_is_refused_and_retried(sim: Any) -> None:
+    stranger = KalshiSigner(sim.key_id, rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    async with KalshiWebSocket(sim.ws_url, stranger, backoff=Backoff(base_s=0.01, cap_s=0.05)) as ws:
+        await eventually(lambda: ws.last_error is not None and "401" in ws.last_error, timeout_s=5)
+        assert ws.connections == 0 and not ws.connected.is_set()

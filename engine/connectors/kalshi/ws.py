@@ -114,6 +114,7 @@ class KalshiWebSocket:
         self.dropped_events = 0
         self.errors: list[WsError] = []
         self.last_message_at: float | None = None
+        self.last_error: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -155,7 +156,8 @@ class KalshiWebSocket:
                         await self._handle(frame)
                 log.warning("kalshi ws: server closed the connection")
             except (OSError, WebSocketException, TimeoutError) as exc:
-                log.warning("kalshi ws: connection lost or refused: %s", type(exc).__name__)
+                self.last_error = f"{type(exc).__name__}: {exc}"[:200]
+                log.warning("kalshi ws: connection lost or refused: %s", self.last_error)
             finally:
                 self._on_disconnect()
             attempt += 1
