@@ -50,8 +50,10 @@ class KalshiSide:
         return self.names[0] if self.names else self.code
 
     def queries(self) -> tuple[str, ...]:
+        """Names to fuzzy-score against the Odds API. Full names only for a table team: Kalshi's short name
+        is often just the city (``Utah``), which would prefix-match any team from there."""
         if self.team is not None:
-            return self.team.all_names
+            return (self.team.odds_name, *self.team.names)
         return self.names
 
 
@@ -115,6 +117,11 @@ class OddsIndex:
                 bucket.by_pair[frozenset((home.odds_name, away.odds_name))].append(i)
             else:
                 bucket.unresolved.append(i)
+
+    def has_unresolved(self, league: League) -> bool:
+        """Whether some Odds API team name of ``league`` is not in its table (and so needs fuzzy scores)."""
+        bucket = self._leagues.get(league.key)
+        return bucket is not None and bool(bucket.unresolved)
 
     def prepare_fuzzy(self, league: League, queries: Sequence[str]) -> None:
         """Score every Kalshi-side name of ``league`` against every Odds API name in one ``cdist`` call."""

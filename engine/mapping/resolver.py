@@ -107,8 +107,9 @@ class _Resolver:
         index = OddsIndex(self.events, list(LEAGUES.values()))
         by_league: dict[str, list[str]] = {}
         for _, query in queries.values():
+            fuzzy = query.league.college or index.has_unresolved(query.league)
             for side in (query.home, query.away):
-                if side.team is None or query.league.college:
+                if side.team is None or fuzzy:
                     by_league.setdefault(query.league.key, []).extend(side.queries())
         for key, names in by_league.items():
             index.prepare_fuzzy(LEAGUES[key], names)

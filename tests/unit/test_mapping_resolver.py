@@ -290,3 +290,13 @@ def test_winner_groups_only_when_provably_complete() -> None:
         tuple(m.ticker for m in us),
         tuple(m.ticker for m in soccer),
     ]
+
+
+def test_pro_team_name_missing_from_the_table_is_matched_by_fuzzy_score_only_when_unambiguous() -> None:
+    events = [ev("u", "icehockey_nhl", "2026-10-18T02:00:00+00:00", "Utah Mammoth HC", "Vegas Golden Knights")]
+    market = mk("KXNHLGAME-26OCT17VGKUTA-UTA")
+    match = resolve([market], events).matches[market.ticker]
+    assert match.outcome == "Utah Mammoth HC"
+    assert any(e.signal == "fuzzy_name" for e in match.evidence)
+    other = [ev("x", "icehockey_nhl", "2026-10-18T02:00:00+00:00", "Utah Grizzlies", "Vegas Golden Knights")]
+    assert not resolve([market], other).matches
