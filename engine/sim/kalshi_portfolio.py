@@ -125,8 +125,8 @@ async def create_order(request: web.Request) -> web.StreamResponse:
     except OrderRejected as exc:
         return error(exc.status, exc.code, str(exc))
     if ctx.faults.take_reset_after_order() and request.transport is not None:
-        request.transport.abort()
-        raise ConnectionResetError("injected fault: connection reset after order placement")
+        request.transport.abort()  # the order stands; the client never learns its outcome
+        return web.Response(status=201)
     body: dict[str, Any] = {
         "order_id": order.order_id,
         "client_order_id": order.client_order_id,

@@ -57,7 +57,7 @@ class Subscription:
         return self.tickers is None or ticker in self.tickers
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Connection:
     ws: web.WebSocketResponse
     request: web.Request

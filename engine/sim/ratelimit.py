@@ -26,7 +26,7 @@ class TokenBucket:
         if now > self.updated:
             self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
             self.updated = now
-        if self.tokens >= cost:
+        if self.tokens + 1e-9 >= cost:  # refill arithmetic is float; never refuse by a rounding error
             self.tokens -= cost
             return True
         return False

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from engine.money import CENT, ONE, ceil_to, floor_to
@@ -47,6 +47,7 @@ class Scenario:
     true_home: dict[str, float] = field(init=False)
     steps: int = 0
     mispricings: list[Mispricing] = field(default_factory=list)
+    stale_until: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.config.seed * 7919 + 17)
@@ -107,6 +108,14 @@ class Scenario:
             ]
             self.exchange.quote_house(ticker, yes_levels, no_levels, now)
         for book in self.odds.bookmakers:
-            stale = not initial and self.rng.random() < self.config.stale_book_rate
             noisy = min(max(p + self.rng.gauss(0.0, 0.01), 0.02), 0.98)
-            self.odds.set_quote(game, book, noisy, now, stale=stale)
+            key = (game.odds_id, book)
+            if self.steps >= self.stale_until.get(key, 0) and self.rng.random() < self.config.stale_book_rate:
+                # this book stops updating for a few steps: its quote and last_update age
+                self.stale_until[key] = self.steps + self.rng.randint(3, 10)
+            stale = self.steps < self.stale_until.get(key, 0)
+            if initial:
+                age = timedelta(minutes=self.rng.randint(10, 30)) if stale else timedelta(0)
+                self.odds.set_quote(game, book, noisy, now - age)
+            else:
+                self.odds.set_quote(game, book, noisy, now, stale=stale)
