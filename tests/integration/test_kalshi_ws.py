@@ -99,6 +99,8 @@ async def test_ticker_channel_and_market_updates(sim: Any) -> None:
         await ws.wait_books(tickers[:2])
         await ws.add_markets(handle, tickers[2:4])
         await ws.wait_books(tickers[:4])
+        await ws.remove_markets(handle, tickers[3:4])
+        assert ws.orderbook(tickers[3]) is None and ws.orderbook(tickers[2]) is not None
         await sim.scenario.step()
         update = await ws.events.get()
         while not isinstance(update, TickerUpdate):

@@ -9,6 +9,7 @@ snapshot arrives. Pure logic: every method takes ``now`` (monotonic seconds).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -166,6 +167,11 @@ class LocalBooks:
             return BookUpdate(resync={delta.sid: (delta.ticker,)})
         self.applied += 1
         return BookUpdate((delta.ticker,))
+
+    def forget(self, tickers: Iterable[str]) -> None:
+        """Drop books we no longer receive updates for, so nobody reads a frozen book as current."""
+        for t in tickers:
+            self._books.pop(t, None)
 
     def reset_connection(self) -> None:
         """After a disconnect every book is stale and every ``sid`` is forgotten (sids are per connection)."""

@@ -201,11 +201,13 @@ class KalshiRestClient:
             await self._sleep(self._retry.delay(attempt))
 
     async def pages(
-        self, path: str, key: str, params: Params | None = None, *, page_size: int = 200
+        self, path: str, key: str, params: Params | None = None, *, page_size: int | None = 200
     ) -> AsyncIterator[list[Any]]:
-        """Follow ``cursor`` until the venue returns none (or an empty one), yielding each page's items."""
+        """Follow ``cursor`` until the venue returns none (or an empty one), yielding each page's items.
+        ``page_size`` None sends no ``limit`` (``/series`` documents none)."""
         query: Params = dict(params or {})
-        query["limit"] = page_size
+        if page_size is not None:
+            query["limit"] = page_size
         seen: set[str] = set()
         while True:
             doc = await self.request("GET", path, params=query)
@@ -221,7 +223,9 @@ class KalshiRestClient:
             seen.add(cursor)
             query["cursor"] = cursor
 
-    async def collect(self, path: str, key: str, params: Params | None = None, *, page_size: int = 200) -> list[Any]:
+    async def collect(
+        self, path: str, key: str, params: Params | None = None, *, page_size: int | None = 200
+    ) -> list[Any]:
         out: list[Any] = []
         async for page in self.pages(path, key, params, page_size=page_size):
             out.extend(page)
@@ -246,7 +250,7 @@ class KalshiRestClient:
             params["category"] = category
         if tags:
             params["tags"] = tags
-        return await self.collect("/series", "series", params)
+        return await self.collect("/series", "series", params, page_size=None)
 
     async def series_list(self, *, category: str | None = None, tags: str | None = None) -> tuple[SeriesInfo, ...]:
         return self._parse_all(await self.series_raw(category=category, tags=tags), parse_series)

@@ -216,6 +216,8 @@ class KalshiWebSocket:
 
     async def unsubscribe(self, handle: int) -> None:
         sub = self._subs.pop(handle, None)
+        if sub is not None and ORDERBOOK in sub.channels:
+            self.books.forget(t for t in sub.markets if not self._still_watched(t))
         if sub is not None and sub.sids:
             await self._send(
                 {"id": self._command_id(), "cmd": "unsubscribe", "params": {"sids": list(sub.sids.values())}}
@@ -238,6 +240,11 @@ class KalshiWebSocket:
         sub = self._subs[handle]
         sub.markets[:] = [t for t in sub.markets if t not in tickers]
         await self._update(handle, "delete_markets", tickers)
+        if ORDERBOOK in sub.channels:
+            self.books.forget(t for t in tickers if not self._still_watched(t))
+
+    def _still_watched(self, ticker: str) -> bool:
+        return any(ORDERBOOK in s.channels and ticker in s.markets for s in self._subs.values())
 
     async def _request_snapshots(self, resync: dict[int, tuple[str, ...]]) -> None:
         now = self._clock()
