@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from engine.mapping.fuzzy import MARGIN, MATCH, FuzzyScores
@@ -31,7 +32,9 @@ NEAR_MIDNIGHT = timedelta(hours=3)
 """Without ``occurrence_datetime``, a +-1 day candidate must start within this much of the ticker date."""
 
 
+@lru_cache(maxsize=65536)
 def eastern_date(moment: datetime) -> date:
+    """The US-Eastern calendar date of ``moment`` (memoised: many markets share one start time)."""
     return moment.astimezone(EASTERN).date()
 
 
