@@ -43,19 +43,23 @@ def transport_error(venue: str, method: str, path: str, exc: httpx.TransportErro
 
 
 def error_detail(response: httpx.Response) -> str:
-    """The venue's short error text from a JSON body (``error``, ``message`` or ``code``), capped."""
+    """The venue's short error text from a JSON body, code first: Kalshi ``{"code", "message"}`` or
+    ``{"error": ...}``, The Odds API ``{"error_code", "message"}``. Capped at 200 characters."""
     try:
         doc = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
         return ""
-    if isinstance(doc, dict):
-        inner = doc.get("error")
-        if isinstance(inner, dict):
-            doc = inner
-            inner = doc.get("message") or doc.get("code")
-        text = inner if isinstance(inner, str) else doc.get("message") or doc.get("code") or ""
-        return str(text)[:200]
-    return ""
+    if not isinstance(doc, dict):
+        return ""
+    inner = doc.get("error")
+    if isinstance(inner, dict):
+        doc = inner
+    elif isinstance(inner, str):
+        return inner[:200]
+    code = doc.get("error_code") or doc.get("code") or ""
+    message = doc.get("message") or ""
+    text = f"{code}: {message}" if code and message else str(code or message)
+    return text[:200]
 
 
 def api_error(venue: str, method: str, path: str, response: httpx.Response) -> ApiError:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from clientkit import eventually, kalshi_client
 
-from engine.connectors.errors import OrderOutcomeUnknownError
+from engine.connectors.errors import ConflictError, OrderOutcomeUnknownError, RateLimitedError
 from engine.connectors.http import RetryPolicy
 from engine.connectors.kalshi.models import BookSide, OrderRequest, TimeInForce
 
@@ -135,3 +135,22 @@ async def test_settlements_after_a_fill(sim: Any) -> None:
         settlements = await kalshi.settlements(ticker=ticker)
     assert [(s.ticker, s.market_result, s.yes_count) for s in settlements] == [(ticker, "yes", ack.fill_count)]
     assert settlements[0].revenue_cents == int(ack.fill_count * 100)
+
+
+async def test_reused_client_order_id_is_a_conflict_not_a_recovery(sim: Any) -> None:
+    first = resting_bid(sim.board.tickers[8])
+    reused = OrderRequest(first.ticker, BookSide.BID, D(5), D("0.02"), client_order_id=first.client_order_id)
+    async with kalshi_client(sim) as kalshi:
+        await kalshi.create_order(first)
+        with pytest.raises(ConflictError):
+            await kalshi.create_order(reused)
+    assert len(sim.exchange.orders_with_client_id(first.client_order_id)) == 1
+
+
+async def test_create_refused_by_every_attempt_says_so_and_places_nothing(sim: Any) -> None:
+    order = resting_bid(sim.board.tickers[9])
+    sim.faults.fail_next_429(3)
+    async with kalshi_client(sim, retry=RetryPolicy(max_attempts=3, base_s=0.001, cap_s=0.01)) as kalshi:
+        with pytest.raises(RateLimitedError):
+            await kalshi.create_order(order)
+    assert sim.exchange.orders_with_client_id(order.client_order_id) == []

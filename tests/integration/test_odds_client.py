@@ -79,3 +79,11 @@ async def test_event_filters_and_scores(sim: Any) -> None:
     assert all(e.commence_time == first.commence for e in window)
     assert {s["id"] for s in scores} == {g.odds_id for g in games}
     assert sim.odds.credits_used == 1 + 2  # odds (one market, four books) + scores with daysFrom
+
+
+async def test_exhausted_venue_quota_is_a_quota_error(sim: Any) -> None:
+    sim.odds.credits_remaining = 0
+    async with odds_client(sim) as odds:
+        with pytest.raises(QuotaExceededError, match="OUT_OF_USAGE_CREDITS"):
+            await odds.odds_raw(sim.board.games[0].sport_key, bookmakers=BOOKS)
+        assert odds.quota.remaining == 0

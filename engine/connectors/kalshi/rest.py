@@ -406,6 +406,8 @@ class KalshiRestClient:
         cid = order.client_order_id
         attempt = 0
         reason = ""
+        maybe_sent = False  # True once an attempt may have reached the exchange
+        last_refusal: ApiError | TransportError | None = None
         while attempt < self._retry.max_attempts:
             if attempt:
                 self.retries += 1
@@ -414,20 +416,27 @@ class KalshiRestClient:
             try:
                 doc = await self._send_once("POST", path, params=None, body=order.body(), write=True, cost=DEFAULT_COST)
                 return parse_order_ack(doc)
-            except RateLimitedError:
-                continue  # refused before processing: sending again is safe
+            except RateLimitedError as exc:
+                last_refusal = exc  # refused before processing: sending again is safe
+                continue
             except TransportError as exc:
                 if not exc.maybe_delivered:
+                    last_refusal = exc
                     continue
                 reason = str(exc)
             except ServerError as exc:
                 reason = str(exc)
             except ConflictError as exc:
-                reason = str(exc)  # the client_order_id exists: an earlier attempt landed
+                if not maybe_sent:
+                    raise  # nothing of ours was sent before: the caller reused a client_order_id
+                reason = str(exc)  # the client_order_id exists: an earlier attempt of ours landed
+            maybe_sent = True
             log.warning("kalshi order %s: outcome unknown (%s); looking it up", cid, reason)
             found = await self._lookup(order)
             if found is not None:
                 return found.ack()
+        if not maybe_sent and last_refusal is not None:
+            raise last_refusal  # never reached the exchange: the outcome is known, nothing was placed
         raise OrderOutcomeUnknownError(cid, reason or "retries exhausted")
 
     async def _lookup(self, order: OrderRequest) -> Order | None:

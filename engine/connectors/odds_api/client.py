@@ -159,7 +159,11 @@ class OddsApiClient:
         if response.status_code >= 400:
             if state.remaining is not None:
                 self.budget.venue = state
-            raise api_error(VENUE, "GET", path, response)
+            error = api_error(VENUE, "GET", path, response)
+            if "OUT_OF_USAGE_CREDITS" in error.detail or "quota" in error.detail.lower():
+                self.budget.venue = QuotaState(0, state.used, state.last)
+                raise QuotaExceededError(f"the odds api quota is exhausted ({error})")
+            raise error
         self.budget.record(cost, state, self._now())
         try:
             return response.json()
