@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,6 +49,7 @@ class OddsServer:
         self.clock = clock
         self.enforce_rate = enforce_rate
         self.bucket = TokenBucket(rate, rate)
+        self.monotonic: Callable[[], float] = time.monotonic
 
     # -- plumbing ----------------------------------------------------------------------------------------
     def _json(self, body: Any, status: int = 200, last: int = 0) -> web.Response:
@@ -68,7 +70,7 @@ class OddsServer:
     async def gate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.query.get("apiKey") != self.api_key:
             return self._fail(401, "INVALID_KEY", "API key is not valid or is missing (apiKey query parameter).")
-        if self.enforce_rate and not self.bucket.take(1.0, time.monotonic()):
+        if self.enforce_rate and not self.bucket.take(1.0, self.monotonic()):
             return self.too_many()
         return await handler(request)
 

@@ -51,6 +51,7 @@ class Simulator:
     faults: Faults
     credentials: Credentials
     ws: WebSocketHub
+    context: SimContext
     _runners: list[web.AppRunner] = field(default_factory=list)
     _tmpdir: Path | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -169,6 +170,7 @@ async def start_simulator(config: SimConfig | None = None, key_dir: Path | None 
         faults=faults,
         credentials=creds,
         ws=hub,
+        context=ctx,
         _runners=runners,
         _tmpdir=tmpdir,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import stat
 import time
@@ -144,17 +143,19 @@ async def test_exchange_status(sim: Simulator) -> None:
     assert body["exchange_active"] is True and body["trading_active"] is True
 
 
-async def test_read_bucket_answers_429_then_refills(sim: Simulator, sim_headers: SignHeaders) -> None:
+async def test_read_bucket_answers_429_then_refills(sim: Simulator) -> None:
+    clock = [1000.0]
+    sim.context.monotonic = lambda: clock[0]  # frozen: no refill while the burst runs
     url = sim.kalshi_url + "/exchange/status"
     async with httpx.AsyncClient() as client:
-        codes = [(await client.get(url)).status_code for _ in range(45)]
-        assert codes[:40] == [200] * 40  # Basic read bucket: 400 tokens, 10 per call
-        assert 429 in codes[40:]
+        codes = [(await client.get(url)).status_code for _ in range(41)]
+        assert codes == [200] * 40 + [429]  # Basic read bucket: 400 tokens, 10 per call
         limited = await client.get(url)
         assert limited.status_code == 429
         assert limited.json() == {"error": "too many requests"}
-        await asyncio.sleep(0.06)  # 200 tokens/s refill: 12 tokens
+        clock[0] += 0.05  # 200 tokens/s: 10 tokens back, one more call
         assert (await client.get(url)).status_code == 200
+        assert (await client.get(url)).status_code == 429
 
 
 async def test_injected_5xx_429_and_latency(sim: Simulator) -> None:

@@ -265,6 +265,7 @@ async def test_write_bucket_limits_orders(sim: Simulator, sim_headers: SignHeade
     ticker = _ticker(sim)
     bid = sim.exchange.best_yes_bid(ticker)
     assert bid is not None
+    sim.context.monotonic = lambda: 10.0  # frozen: the bucket does not refill during the burst
     codes = []
     async with httpx.AsyncClient() as client:
         for _ in range(11):
