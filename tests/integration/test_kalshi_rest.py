@@ -92,3 +92,16 @@ async def test_5xx_on_reads_is_retried(sim: Any) -> None:
     async with kalshi_client(sim) as kalshi:
         assert (await kalshi.exchange_status()).open
         assert kalshi.retries == 3
+
+
+async def test_single_object_endpoints(sim: Any) -> None:
+    ticker = sim.board.tickers[0]
+    async with kalshi_client(sim) as kalshi:
+        market = await kalshi.market(ticker)
+        event = await kalshi.event(market.event_ticker)
+        series = await kalshi.series(market.series_ticker)
+        events = await kalshi.events(series_ticker=series.ticker)
+    assert market.ticker == ticker and market.is_active
+    assert ticker in {m.ticker for m in event.markets}
+    assert series.ticker == event.series_ticker and series.fees.multiplier > 0
+    assert market.event_ticker in {e.event_ticker for e in events}
