@@ -219,12 +219,25 @@ class _Resolver:
             if text is not None and group.kind == "winner" and (first.team is None or second.team is None):
                 first, second = self._with_yes_names(group, first, second)
             home, away = (first, second) if group.league.home_first else (second, first)
-        if group.kind == "winner":
+        if group.kind == "winner" and self._consistent(group, away, home):
             self.sides[(group.league.key, group.body)] = (away, home)
         occurrence = next((m.occurrence_datetime for m, _ in group.markets if m.occurrence_datetime), None)
         text_day: date | None = text.day if text is not None else None
         t = group.ticker
         return GameQuery(group.league, away, home, t.day, t.start, t.game, occurrence, text_day)
+
+    @staticmethod
+    def _consistent(group: _Group, away: KalshiSide, home: KalshiSide) -> bool:
+        """No winner market's text names the other side: only then may spread/total events reuse these sides."""
+        sides = {away.code: (away, home), home.code: (home, away)}
+        for market, suffix in group.markets:
+            text = winner_text(market.rules_primary, market.title)
+            if text is None or suffix.code not in sides:
+                continue
+            this, other = sides[suffix.code]
+            if isinstance(_witness(text.yes, this, other, "YES team"), str):
+                return False
+        return True
 
     def _side(self, group: _Group, code: str, text_name: str | None) -> KalshiSide:
         index = team_index(group.league.key)

@@ -300,3 +300,14 @@ def test_pro_team_name_missing_from_the_table_is_matched_by_fuzzy_score_only_whe
     assert any(e.signal == "fuzzy_name" for e in match.evidence)
     other = [ev("x", "icehockey_nhl", "2026-10-18T02:00:00+00:00", "Utah Grizzlies", "Vegas Golden Knights")]
     assert not resolve([market], other).matches
+
+
+def test_spreads_do_not_inherit_teams_from_a_winner_event_whose_text_contradicts_its_codes() -> None:
+    events = [ev("c", "americanfootball_ncaaf", "2026-10-24T01:00:00+00:00", "Colorado State Rams", "Wyoming Cowboys")]
+    # The winner text lists the teams in the opposite order to the ticker codes (WYO first, CSU second).
+    rules = "If Wyoming wins the Colorado St. at Wyoming college football game originally scheduled for Oct 23, 2026"
+    winner = mk("KXNCAAFGAME-26OCT23WYOCSU-WYO", rules=rules)
+    spread = mk("KXNCAAFSPREAD-26OCT23WYOCSU-WYO4", strike_type="greater", floor="3.5")
+    result = resolve([winner, spread], events)
+    assert winner.ticker not in result.matches
+    assert spread.ticker not in result.matches
