@@ -87,3 +87,14 @@ async def test_exhausted_venue_quota_is_a_quota_error(sim: Any) -> None:
         with pytest.raises(QuotaExceededError, match="OUT_OF_USAGE_CREDITS"):
             await odds.odds_raw(sim.board.games[0].sport_key, bookmakers=BOOKS)
         assert odds.quota.remaining == 0
+
+
+async def test_a_paid_call_that_failed_is_counted_before_it_is_retried(sim: Any) -> None:
+    sport = sim.board.games[0].sport_key
+    sim.faults.fail_next_5xx(1)
+    async with odds_client(sim, daily_credits=2) as odds:
+        await odds.odds_raw(sport, bookmakers=BOOKS)
+        assert odds.budget.spent_today == 2  # the 503 might have been charged: counted, then the real call
+        with pytest.raises(QuotaExceededError):
+            await odds.odds_raw(sport, markets=["totals"], bookmakers=BOOKS)
+    assert sim.odds.credits_used == 1

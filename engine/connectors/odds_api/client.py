@@ -138,8 +138,17 @@ class OddsApiClient:
             except (RateLimitedError, ServerError, TransportError) as exc:
                 if isinstance(exc, RateLimitedError) and self.budget.venue.remaining == 0:
                     raise QuotaExceededError(f"the odds api quota is exhausted ({exc})") from None
+                maybe_charged = isinstance(exc, ServerError) or (
+                    isinstance(exc, TransportError) and exc.maybe_delivered
+                )
+                if cost and maybe_charged:
+                    # the venue may have charged a call whose answer we lost: count it, so the budget errs
+                    # on the safe side, and re-check it before paying again
+                    self.budget.record(cost, QuotaState(), self._now())
                 if attempt + 1 >= self._retry.max_attempts:
                     raise
+                if cost:
+                    self.budget.check(cost, self._now(), path)
             attempt += 1
             await self._sleep(self._retry.delay(attempt))
         self.cache.put(key, doc, self._clock(), ttl_s)
