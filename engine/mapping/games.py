@@ -28,6 +28,9 @@ LONE_START_WINDOW = timedelta(hours=3)
 OCCURRENCE_LAG = timedelta(hours=3)
 """Kalshi's ``occurrence_datetime`` is about start + 3 h (reference); used to vet a +-1 day candidate."""
 OCCURRENCE_WINDOW = timedelta(hours=6)
+LONE_OCCURRENCE_WINDOW = timedelta(hours=4)
+"""A lone candidate must start within this of ``occurrence_datetime`` - 3 h (catches the other game of a
+doubleheader when the ticker has neither start time nor game number)."""
 NEAR_MIDNIGHT = timedelta(hours=3)
 """Without ``occurrence_datetime``, a +-1 day candidate must start within this much of the ticker date."""
 
@@ -223,6 +226,10 @@ class OddsIndex:
             return GameMiss(
                 f"doubleheader game {query.game} without a start time and one candidate: cannot tell which game"
             )
+        elif query.occurrence is not None:
+            gap = abs(cand.event.commence_time + OCCURRENCE_LAG - query.occurrence)
+            if gap > LONE_OCCURRENCE_WINDOW:
+                return GameMiss(f"only candidate {cand.event.id} starts {gap} away from occurrence_datetime - 3 h")
         return cand
 
     def _candidates(self, bucket: _LeagueEvents, query: GameQuery) -> list[_Candidate]:

@@ -155,6 +155,10 @@ def test_doubleheaders() -> None:
     timed = mk("KXMLBGAME-26SEP04DETCLE1-DET", occurrence="2026-09-04T21:10:00+00:00")
     assert not resolve([timed], events[1:]).matches
     assert resolve([timed], events[:1]).matches[timed.ticker].odds_event_id == "g1"
+    # No start time, no game number, but occurrence_datetime says early afternoon: not the evening game.
+    plain = mk("KXMLBGAME-26SEP04DETCLE-DET", occurrence="2026-09-04T21:10:00+00:00")
+    assert not resolve([plain], events[1:]).matches
+    assert resolve([plain], events[:1]).matches[plain.ticker].odds_event_id == "g1"
 
 
 def test_relocated_and_renamed_teams() -> None:

@@ -1,0 +1,41 @@
+"""Properties of the resolver over the labelled board: order does not matter, and a missing event never
+makes a market fall onto another game."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mapping_labelled import load, score
+
+from engine.mapping.resolver import resolve
+
+CASES, EVENTS = load()
+MARKETS = [c.market for c in CASES]
+BASELINE = resolve(MARKETS, EVENTS)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_input_order_does_not_change_any_answer(rng: random.Random) -> None:
+    markets, events = MARKETS[:], EVENTS[:]
+    rng.shuffle(markets)
+    rng.shuffle(events)
+    result = resolve(markets, events)
+    assert result.matches == BASELINE.matches
+    assert {u.ticker for u in result.unmatched} == {u.ticker for u in BASELINE.unmatched}
+
+
+def test_removing_any_event_never_creates_a_false_match() -> None:
+    for missing in EVENTS:
+        events = [e for e in EVENTS if e.id != missing.id]
+        result = resolve(MARKETS, events)
+        orphans = {c.market.ticker for c in CASES if c.expect is not None and c.expect["odds_event_id"] == missing.id}
+        wrong = {t: m.odds_event_id for t, m in result.matches.items() if t in orphans}
+        assert not wrong, (
+            f"without {missing.id} ({missing.away_team} at {missing.home_team}) these fell elsewhere: {wrong}"
+        )
+        # Every market with a right answer keeps it (traps labelled "no match" are checked on the full board).
+        others = [c for c in CASES if c.market.ticker not in orphans and c.expect is not None]
+        assert score(others, result).false_matches == []
