@@ -4,6 +4,7 @@ makes a market fall onto another game."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -39,3 +40,12 @@ def test_removing_any_event_never_creates_a_false_match() -> None:
         # Every market with a right answer keeps it (traps labelled "no match" are checked on the full board).
         others = [c for c in CASES if c.market.ticker not in orphans and c.expect is not None]
         assert score(others, result).false_matches == []
+
+
+def test_swapping_home_and_away_in_the_feed_never_swaps_a_yes_side() -> None:
+    swapped = [replace(e, home_team=e.away_team, away_team=e.home_team) for e in EVENTS]
+    result = resolve(MARKETS, swapped)
+    for ticker, match in result.matches.items():
+        base = BASELINE.matches.get(ticker)
+        assert base is not None, f"{ticker} matched only after the swap"
+        assert (match.odds_event_id, match.outcome, match.point) == (base.odds_event_id, base.outcome, base.point)
