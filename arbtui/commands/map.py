@@ -13,9 +13,11 @@ import json
 import sys
 from typing import Any
 
+from engine.mapping.discovery import discover
 from engine.mapping.overrides import Overrides, load_overrides
 from engine.mapping.resolver import resolve
 from engine.mapping.types import MappingResult, MarketMatch
+from engine.markets.kalshi import SeriesInfo
 from engine.markets.snapshot import load_snapshot
 
 
@@ -88,6 +90,9 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     matched = sum(1 for r in table if r["odds_event_id"] is not None)
     out.write(f"{matched} of {len(table)} Kalshi markets mapped\n")
+    known = [*snapshot.series.values(), *(SeriesInfo(m.series_ticker) for m in snapshot.markets)]
+    for reason in discover(known).unpriced.values():
+        out.write(f"NOT PRICED {reason}\n")
     for row in table:
         if row["odds_event_id"] is None:
             out.write(f"UNMATCHED {row['ticker']}: {row['reason']}\n")

@@ -44,6 +44,7 @@ def test_map_text_and_overrides(tmp_path: Path, capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert "UNMATCHED KXNFLGAME-26OCT05ATLNO-ATL: blocked by operator override: check" in out
     assert "KXNFLTOTAL-26OCT05ATLNO-45 -> " in out and "YES=Over 44.5" in out
+    assert "NOT PRICED KXLALIGA2GAME: second division" in out
 
 
 def test_map_missing_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
