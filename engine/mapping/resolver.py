@@ -30,6 +30,7 @@ THRESHOLD = 0.75
 NO_TEXT = 0.95
 """Confidence factor when the market text neither confirms nor contradicts the YES side."""
 _PERIOD = re.compile(r"\b(?:1st|2nd|3rd|4th|first|second|third|fourth) (?:half|quarter|period|inning)|\bQ[1-4]\b", re.I)
+_BEYOND_90 = re.compile(r"extra time|penalt|to advance|qualif", re.IGNORECASE)
 _PERIOD_WORDS = ("half", "quarter", "period", "inning", "q1", "q2", "q3", "q4")
 
 
@@ -283,6 +284,9 @@ class _Resolver:
             text = winner_text(market.rules_primary, market.title)
             if text is not None and text.day is not None and text.day != query.day:
                 self.miss(market, f"rules text date {text.day} contradicts ticker date {query.day}")
+                return
+            if group.league.three_way and _BEYOND_90.search(market.rules_primary):
+                self.miss(market, "settles after extra time or penalties; the Odds API h2h is 90 minutes")
                 return
             if suffix.kind == "tie":
                 if text is not None and fold(text.yes) != "tie":

@@ -225,6 +225,13 @@ def test_soccer_three_way_home_first() -> None:
     result = resolve(markets, events)
     assert [result.matches[m.ticker].outcome for m in markets] == ["Newcastle United", "Liverpool", "Draw"]
     assert all(m.confidence >= 0.9 for m in result.matches.values())
+    knockout = mk(
+        "KXUCLGAME-27MAR10ARSRMA-ARS",
+        rules="If Arsenal wins the Arsenal vs Real Madrid professional UCL soccer game originally scheduled for "
+        "Mar 10, 2027, including extra time and penalties, then the market resolves to Yes.",
+    )
+    ucl = [ev("ko", "soccer_uefa_champs_league", "2027-03-10T20:00:00+00:00", "Arsenal", "Real Madrid")]
+    assert not resolve([knockout], ucl).matches
     tie_in_nfl = mk("KXNFLGAME-26OCT05ATLNO-TIE")
     assert not resolve([tie_in_nfl], []).matches
 
