@@ -1,8 +1,9 @@
 """Incremental detection: the latest market state plus the signals it implies, re-evaluated per change.
 
 A quote change re-prices only the Kalshi markets mapped to that sportsbook event; an orderbook change
-re-prices that market and its Kalshi-only arbitrage group. Holds state but does no I/O and reads no
-clock: the pipeline passes ``now`` with every change.
+re-prices that market and its Kalshi-only arbitrage group. A vectorised screen (:mod:`.screen`) picks the
+markets where a signal may exist, and only those go through the exact rules. Holds state but does no
+I/O and reads no clock: the pipeline passes ``now`` with every change.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from engine.detection.detector import DetectionContext, MarketResult, evaluate_group, evaluate_market, rank
+from engine.detection.screen import GroupScreen, RowQuotes, ScreenArrays, row_may_signal, rows_for_event
 from engine.detection.signals import Signal, Skip
 from engine.mapping.types import MappingResult
 from engine.markets.kalshi import KalshiMarket, Orderbook
 from engine.markets.odds import OddsEvent
+
+_NOTHING = MarketResult()
 
 
 class Board:
@@ -32,35 +36,44 @@ class Board:
         self.books: dict[str, Orderbook] = {}
         self.events: dict[str, OddsEvent] = {}
         self._results: dict[str, MarketResult] = {}
-        self._group_signals: dict[int, tuple[Signal, ...]] = {}
         self._groups = [tuple(g) for g in groups]
+        self._group_signals: dict[int, tuple[Signal, ...]] = {}
         self._group_of: dict[str, int] = {m.ticker: i for i, g in enumerate(self._groups) for m in g}
         self._by_event: dict[str, list[str]] = defaultdict(list)
         for ticker, match in mapping.matches.items():
             if ticker in self.markets:
                 self._by_event[match.odds_event_id].append(ticker)
+        self._arrays = ScreenArrays(list(self.markets), ctx.profile)
+        self._group_screen = GroupScreen([[m.ticker for m in g] for g in self._groups], self._arrays)
+        self._rows: dict[str, RowQuotes] = {}
+        for market in self.markets.values():
+            self._arrays.set_market(market, mapping.matches.get(market.ticker), ctx.fees_for(market))
 
     def load(self, books: Iterable[Orderbook], events: Iterable[OddsEvent], now: datetime) -> None:
         """Take a full state and evaluate everything once."""
-        self.books.update((b.ticker, b) for b in books)
+        for book in books:
+            if book.ticker in self.markets:
+                self.books[book.ticker] = book
+                self._arrays.set_book(book)
         self.events.update((e.id, e) for e in events)
-        for ticker in self.markets:
-            self._evaluate(ticker, now)
-        for i in range(len(self._groups)):
-            self._evaluate_group(i)
+        for event_id, tickers in self._by_event.items():
+            self._set_quotes(self.events.get(event_id), tickers)
+        self.reevaluate(now)
 
     def apply_event(self, event: OddsEvent, now: datetime) -> list[str]:
-        """New sportsbook quotes for one event; returns the tickers re-evaluated."""
+        """New sportsbook quotes for one event; returns the tickers re-screened."""
         self.events[event.id] = event
         tickers = self._by_event.get(event.id, [])
-        for ticker in tickers:
-            self._evaluate(ticker, now)
+        self._set_quotes(event, tickers)
+        self._screen(tickers, now)
         return tickers
 
     def apply_orderbook(self, book: Orderbook, now: datetime) -> None:
+        if book.ticker not in self.markets:
+            return
         self.books[book.ticker] = book
-        if book.ticker in self.markets:
-            self._evaluate(book.ticker, now)
+        self._arrays.set_book(book)
+        self._screen([book.ticker], now)
         group = self._group_of.get(book.ticker)
         if group is not None:
             self._evaluate_group(group)
@@ -68,16 +81,21 @@ class Board:
     def apply_market(self, market: KalshiMarket, now: datetime) -> None:
         """A lifecycle change (status, strike) of one market."""
         self.markets[market.ticker] = market
-        self._evaluate(market.ticker, now)
+        self._arrays.set_market(market, self.mapping.matches.get(market.ticker), self.ctx.fees_for(market))
+        self._screen([market.ticker], now)
         group = self._group_of.get(market.ticker)
         if group is not None:
             self._groups[group] = tuple(market if m.ticker == market.ticker else m for m in self._groups[group])
             self._evaluate_group(group)
 
     def reevaluate(self, now: datetime) -> None:
-        """Time passing alone changes answers (quotes go stale, games start): re-run everything."""
-        for ticker in self.markets:
+        """Time passing alone changes answers (quotes go stale, games start): screen the whole board."""
+        self._results.clear()
+        for ticker in self._arrays.candidates(now):
             self._evaluate(ticker, now)
+        self._group_signals.clear()
+        for index in self._group_screen.candidates():
+            self._evaluate_group(index)
 
     def signals(self) -> tuple[Signal, ...]:
         out: list[Signal] = []
@@ -88,13 +106,58 @@ class Board:
         return rank(out)
 
     def skipped(self) -> tuple[Skip, ...]:
+        """Reasons for markets the screen passed but the exact rules did not."""
         return tuple(r.skip for r in self._results.values() if r.skip is not None)
 
-    def _evaluate(self, ticker: str, now: datetime) -> None:
+    def explain(self, ticker: str, now: datetime) -> MarketResult:
+        """The exact evaluation of one market, with its reason when it gives no signal."""
+        return self._exact(ticker, now)
+
+    def _set_quotes(self, event: OddsEvent | None, tickers: Sequence[str]) -> None:
+        """Tickers are all mapped to ``event``: their rows are built in one pass over its books."""
+        matches = [self.mapping.matches[t] for t in tickers]
+        for ticker, row in zip(tickers, rows_for_event(event, matches, self.ctx.profile), strict=True):
+            self._rows[ticker] = row
+            self._arrays.set_quotes(ticker, event, row)
+
+    def _screen(self, tickers: Sequence[str], now: datetime) -> None:
+        """The scalar screen for the few rows one change touches, then the exact rules where it passes."""
+        a = self._arrays
+        t = now.timestamp()
+        for ticker in tickers:
+            i = a.index[ticker]
+            row = self._rows.get(ticker)
+            passes = (
+                row is not None
+                and bool(a.priceable[i])
+                and float(a.commence[i]) > t
+                and row_may_signal(
+                    row,
+                    float(a.ask_yes[i]),
+                    float(a.ask_no[i]),
+                    float(a.rate[i]),
+                    bool(a.pushable[i]),
+                    self.ctx.profile,
+                    t,
+                )
+            )
+            if passes:
+                self._evaluate(ticker, now)
+            else:
+                self._results.pop(ticker, None)
+
+    def _exact(self, ticker: str, now: datetime) -> MarketResult:
         market = self.markets[ticker]
         match = self.mapping.matches.get(ticker)
         event = self.events.get(match.odds_event_id) if match is not None else None
-        self._results[ticker] = evaluate_market(market, self.books.get(ticker), match, event, self.ctx, now)
+        return evaluate_market(market, self.books.get(ticker), match, event, self.ctx, now)
+
+    def _evaluate(self, ticker: str, now: datetime) -> None:
+        result = self._exact(ticker, now)
+        if result.signals or result.skip is not None:
+            self._results[ticker] = result
+        else:
+            self._results.pop(ticker, None)
 
     def _evaluate_group(self, index: int) -> None:
         self._group_signals[index] = evaluate_group(self._groups[index], self.books, self.ctx)
