@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -107,6 +107,24 @@ def event_ticker(series: str, league: str, away: Team, home: Team, commence: dat
     return f"{series}-{stamp}{away.code}{home.code}{suffix}"
 
 
+START_SLOTS = {
+    "nfl": ((13, 0), (16, 25), (20, 15)),
+    "nba": ((19, 0), (19, 30), (20, 0), (22, 0)),
+    "mlb": ((13, 5), (19, 5), (19, 10), (21, 40)),
+    "nhl": ((19, 0), (19, 30), (22, 0)),
+}
+
+
+def _start_time(rng: random.Random, league: str, earliest: datetime) -> datetime:
+    """A usual US-Eastern start slot of the league on one of the next few days, after ``earliest``."""
+    day = earliest.astimezone(EASTERN).date() + timedelta(days=rng.randrange(0, 3))
+    hour, minute = rng.choice(START_SLOTS[league])
+    start = datetime(day.year, day.month, day.day, hour, minute, tzinfo=EASTERN).astimezone(UTC)
+    while start < earliest:
+        start += timedelta(days=1)
+    return start
+
+
 def _odds_id(seed: int, ticker: str) -> str:
     return hashlib.md5(f"{seed}:{ticker}".encode(), usedforsecurity=False).hexdigest()
 
@@ -121,7 +139,7 @@ def generate_board(seed: int, games: int, leagues: tuple[str, ...], now: datetim
     )
     used: dict[str, set[str]] = {i.key: set() for i in infos}
     out: list[Game] = []
-    start = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    earliest = now + timedelta(hours=1)
     for n in range(games):
         info = infos[n % len(infos)]
         teams = list(league_teams(info.key))
@@ -133,7 +151,7 @@ def generate_board(seed: int, games: int, leagues: tuple[str, ...], now: datetim
             free = teams
         away, home = rng.sample(free, 2)
         used[info.key].update((away.code, home.code))
-        commence = start + timedelta(minutes=15 * rng.randrange(0, 4 * 72))
+        commence = _start_time(rng, info.key, earliest)
         ticker = event_ticker(info.winner_series, info.key, away, home, commence)
         if any(g.event_ticker == ticker for g in out):
             ticker = event_ticker(info.winner_series, info.key, away, home, commence, game_no=2)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.money import ONE, ZERO
-from engine.sim.board import COMPETITION, RULES_SPORT, Game, SeriesSpec
+from engine.sim.board import COMPETITION, EASTERN, RULES_SPORT, Game, SeriesSpec
 from engine.sim.book import NO, YES, MarketBook
 from engine.sim.exchange import Exchange, MarketState, OrderGroup
 from engine.sim.records import Fill, Order, Position, Settlement
@@ -52,8 +52,18 @@ def series_json(spec: SeriesSpec) -> dict[str, Any]:
 
 
 def _date_words(game: Game) -> str:
-    local = game.commence.astimezone(UTC)
-    return f"{local:%b} {local.day}, {local.year}"
+    """The scheduled date as the rules text prints it: US-Eastern, with the time for MLB."""
+    local = game.commence.astimezone(EASTERN)
+    words = f"{local:%b} {local.day}, {local.year}"
+    if game.league == "mlb":
+        hour = local.hour % 12 or 12
+        words += f" at {hour}:{local:%M} {local:%p} {local.tzname()}"
+    return words
+
+
+def _short_date(game: Game) -> str:
+    local = game.commence.astimezone(EASTERN)
+    return f"{local:%b} {local.day}"
 
 
 def market_json(state: MarketState) -> dict[str, Any]:
@@ -120,7 +130,7 @@ def event_json(game: Game, markets: list[MarketState] | None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "event_ticker": game.event_ticker,
         "series_ticker": game.series_ticker,
-        "sub_title": f"{game.away.code} at {game.home.code} ({game.commence:%b} {game.commence.day})",
+        "sub_title": f"{game.away.code} at {game.home.code} ({_short_date(game)})",
         "title": f"{game.away.kalshi_name} at {game.home.kalshi_name}",
         "collateral_return_type": "binary",
         "mutually_exclusive": True,
