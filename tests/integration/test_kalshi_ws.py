@@ -11,10 +11,11 @@ import pytest
 from clientkit import eventually, kalshi_client, kalshi_ws
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from engine.config.settings import load_settings
 from engine.connectors.kalshi.messages import ChannelMessage, TickerUpdate
 from engine.connectors.kalshi.models import BookSide, OrderRequest, TimeInForce
 from engine.connectors.kalshi.signing import KalshiSigner
-from engine.connectors.kalshi.ws import Backoff, KalshiWebSocket
+from engine.connectors.kalshi.ws import Backoff, KalshiWebSocket, ws_url_for
 
 pytestmark = pytest.mark.integration
 
@@ -148,3 +149,16 @@ async def test_handshake_with_a_wrong_key_is_refused_and_retried(sim: Any) -> No
     async with KalshiWebSocket(sim.ws_url, stranger, backoff=Backoff(base_s=0.01, cap_s=0.05)) as ws:
         await eventually(lambda: ws.last_error is not None and "401" in ws.last_error, timeout_s=5)
         assert ws.connections == 0 and not ws.connected.is_set()
+
+
+async def test_from_settings_finds_the_simulator_websocket(sim: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in (line.split("=", 1) for line in sim.env_lines().splitlines()):
+        monkeypatch.setenv(name, value)
+    settings = load_settings(None)
+    assert ws_url_for(settings.kalshi_base_url) == sim.ws_url
+    ticker = sim.board.tickers[0]
+    async with KalshiWebSocket.from_settings(settings) as ws:
+        await ws.subscribe(["orderbook_delta"], [ticker])
+        await ws.wait_books([ticker])
+        assert ws.orderbook(ticker) == sim.exchange.orderbook(ticker)
+    assert ws.orderbook(ticker) is None  # closed: nothing is current any more

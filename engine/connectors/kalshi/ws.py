@@ -18,11 +18,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
-from engine.connectors.errors import ProtocolError
+from engine.config.settings import Settings
+from engine.connectors.errors import KeyFileError, ProtocolError
 from engine.connectors.kalshi.local_book import BookUpdate, LocalBooks
 from engine.connectors.kalshi.messages import (
     CommandAck,
@@ -73,6 +75,22 @@ def _wall_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+WS_HOSTS = {"external-api.kalshi.com": "external-api-ws.kalshi.com",
+            "external-api.demo.kalshi.co": "external-api-ws.demo.kalshi.co"}  # fmt: skip
+
+
+def ws_url_for(rest_base_url: str) -> str:
+    """The WebSocket URL that goes with a REST base URL (api_environments.md): the dedicated external-api
+    hosts have ``-ws`` twins; every other host (shared hosts, the simulator) serves both on one port."""
+    parts = urlsplit(rest_base_url)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    host = parts.netloc
+    if parts.hostname in WS_HOSTS:
+        host = host.replace(parts.hostname, WS_HOSTS[parts.hostname])
+    base = parts.path.rstrip("/").removesuffix("/v2").removesuffix("/trade-api")
+    return urlunsplit((scheme, host, f"{base}/trade-api/ws/v2", "", ""))
+
+
 class KalshiWebSocket:
     """``async with KalshiWebSocket(ws_url, signer) as ws: await ws.subscribe(["orderbook_delta"], tickers)``."""
 
@@ -115,6 +133,15 @@ class KalshiWebSocket:
         self.errors: list[WsError] = []
         self.last_message_at: float | None = None
         self.last_error: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> KalshiWebSocket:
+        """Signed with KALSHI_KEY_ID / KALSHI_PRIVATE_KEY_PATH (required: every channel needs an
+        authenticated session), at the WebSocket host that goes with KALSHI_BASE_URL."""
+        if not settings.kalshi_key_id or not settings.kalshi_private_key_path:
+            raise KeyFileError("the Kalshi WebSocket needs KALSHI_KEY_ID and KALSHI_PRIVATE_KEY_PATH")
+        signer = KalshiSigner.from_file(settings.kalshi_key_id, settings.kalshi_private_key_path)
+        return cls(ws_url_for(settings.kalshi_base_url), signer, **kwargs)
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
