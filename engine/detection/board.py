@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from engine.detection.detector import DetectionContext, MarketResult, evaluate_group, evaluate_market, rank
-from engine.detection.screen import GroupScreen, RowQuotes, ScreenArrays, row_may_signal, rows_for_event
+from engine.detection.screen import CellCache, GroupScreen, RowQuotes, ScreenArrays, row_may_signal, rows_for_event
 from engine.detection.signals import Signal, Skip
 from engine.mapping.types import MappingResult
 from engine.markets.kalshi import KalshiMarket, Orderbook
@@ -46,6 +46,7 @@ class Board:
         self._arrays = ScreenArrays(list(self.markets), ctx.profile)
         self._group_screen = GroupScreen([[m.ticker for m in g] for g in self._groups], self._arrays)
         self._rows: dict[str, RowQuotes] = {}
+        self._cells: CellCache = {}
         for market in self.markets.values():
             self._arrays.set_market(market, mapping.matches.get(market.ticker), ctx.fees_for(market))
 
@@ -116,7 +117,8 @@ class Board:
     def _set_quotes(self, event: OddsEvent | None, tickers: Sequence[str]) -> None:
         """Tickers are all mapped to ``event``: their rows are built in one pass over its books."""
         matches = [self.mapping.matches[t] for t in tickers]
-        for ticker, row in zip(tickers, rows_for_event(event, matches, self.ctx.profile), strict=True):
+        rows = rows_for_event(event, matches, self.ctx.profile, self._cells)
+        for ticker, row in zip(tickers, rows, strict=True):
             self._rows[ticker] = row
             self._arrays.set_quotes(ticker, event, row)
 

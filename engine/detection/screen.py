@@ -21,7 +21,7 @@ from engine.detection.quotes import line_outcomes
 from engine.errors import PricingError
 from engine.mapping.types import MarketKind, MarketMatch
 from engine.markets.kalshi import KalshiMarket, Orderbook
-from engine.markets.odds import OddsEvent
+from engine.markets.odds import BookMarket, OddsEvent
 from engine.pricing.fees import FeeSchedule
 from engine.pricing.vig import remove_vig
 
@@ -45,8 +45,34 @@ def _empty_row(books: int) -> RowQuotes:
     return RowQuotes([math.nan] * books, [-math.inf] * books, [[math.inf] * MAX_HEDGE_LEGS] * books, [math.inf] * books)
 
 
-def rows_for_event(event: OddsEvent | None, matches: Sequence[MarketMatch], profile: Profile) -> list[RowQuotes]:
-    """Rows for every market of one event, looking each book and line up once for all of them."""
+Cell = tuple[float, float, list[float], float]  # fair YES, quote time, hedge legs (YES side), hedge (NO side)
+CellCache = dict[tuple[str, int], tuple[BookMarket, Cell | None]]
+
+
+def _cell(market: BookMarket, match: MarketMatch, profile: Profile) -> Cell | None:
+    selected = line_outcomes(market, match)
+    if selected is None:
+        return None
+    outcomes, yes_index = selected
+    others = [o.implied for i, o in enumerate(outcomes) if i != yes_index]
+    if len(others) > MAX_HEDGE_LEGS:
+        return None
+    try:
+        fair = remove_vig([o.implied for o in outcomes], profile.vig_method)
+    except PricingError:
+        return None
+    legs = others + [0.0] * (MAX_HEDGE_LEGS - len(others))
+    return fair[yes_index], market.last_update.timestamp(), legs, outcomes[yes_index].implied
+
+
+def rows_for_event(
+    event: OddsEvent | None, matches: Sequence[MarketMatch], profile: Profile, cache: CellCache | None = None
+) -> list[RowQuotes]:
+    """Rows for every market of one event, looking each book up once for all of them.
+
+    With ``cache``, a book whose market object is unchanged since the last call is not recomputed: a feed
+    update usually moves one book, and the quote objects are immutable, so identity means equality.
+    """
     rows = [_empty_row(len(profile.books)) for _ in matches]
     if event is None:
         return rows
@@ -56,21 +82,17 @@ def rows_for_event(event: OddsEvent | None, matches: Sequence[MarketMatch], prof
             continue
         for match, row in zip(matches, rows, strict=True):
             market = bookmaker.market(match.market_key.value)
-            selected = line_outcomes(market, match) if market is not None else None
-            if market is None or selected is None:
+            if market is None:
                 continue
-            outcomes, yes_index = selected
-            others = [o.implied for i, o in enumerate(outcomes) if i != yes_index]
-            if len(others) > MAX_HEDGE_LEGS:
-                continue
-            try:
-                fair = remove_vig([o.implied for o in outcomes], profile.vig_method)
-            except PricingError:
-                continue
-            row.fair[j] = fair[yes_index]
-            row.updated[j] = market.last_update.timestamp()
-            row.hedge_yes[j] = others + [0.0] * (MAX_HEDGE_LEGS - len(others))
-            row.hedge_no[j] = outcomes[yes_index].implied
+            hit = cache.get((match.ticker, j)) if cache is not None else None
+            if hit is not None and hit[0] is market:
+                cell = hit[1]
+            else:
+                cell = _cell(market, match, profile)
+                if cache is not None:
+                    cache[(match.ticker, j)] = (market, cell)
+            if cell is not None:
+                row.fair[j], row.updated[j], row.hedge_yes[j], row.hedge_no[j] = cell
     return rows
 
 
