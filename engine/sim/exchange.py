@@ -208,6 +208,9 @@ class Exchange:
         now: datetime,
     ) -> Order:
         """Validate, match and (for GTC) rest one order. Raises :class:`OrderRejected` before any change."""
+        self.expire_orders(now)
+        if expiration_ts is not None and expiration_ts <= now.timestamp():
+            raise OrderRejected(400, "invalid_parameters", "expiration_time must be in the future")
         state = self.markets.get(ticker)
         if state is None:
             raise OrderRejected(404, "market_not_found", f"market {ticker} not found")
@@ -401,6 +404,13 @@ class Exchange:
             for oid in group.order_ids:
                 if oid != order.order_id:
                     self.cancel_order(oid, order.updated)
+
+    def expire_orders(self, now: datetime) -> None:
+        """Cancel resting orders whose ``expiration_time`` has passed (good-till-time orders)."""
+        stamp = now.timestamp()
+        for order in list(self.orders.values()):
+            if order.status == RESTING and order.expiration_ts is not None and order.expiration_ts <= stamp:
+                self.cancel_order(order.order_id, now)
 
     def cancel_order(self, order_id: str, now: datetime, *, publish_book: bool = True) -> Order:
         order = self.orders.get(order_id)

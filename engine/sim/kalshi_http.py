@@ -60,7 +60,7 @@ async def auth_and_limits(request: web.Request, handler: Handler) -> web.StreamR
             )
         except AuthError as exc:
             return error(401, "unauthorized", str(exc))
-    if ctx.config.rate_limits and request.get("cost", None) is None:
+    if ctx.config.rate_limits:
         bucket = ctx.write_bucket if _is_write(request) else ctx.read_bucket
         cost = _cost(request)
         if request.method == "DELETE" and path.endswith("/batched"):

@@ -41,7 +41,10 @@ class BadOrder(Exception):
 
 
 def _ctx(request: web.Request) -> SimContext:
-    return request.app[CTX]
+    """The shared state, with good-till-time orders past their expiration cancelled first."""
+    ctx = request.app[CTX]
+    ctx.exchange.expire_orders(ctx.now())
+    return ctx
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:

@@ -97,12 +97,12 @@ class OddsServer:
         ]
         return self._json(out)
 
-    def _event(self, game: Game) -> dict[str, Any]:
+    def _event(self, game: Game, unix: bool = False) -> dict[str, Any]:
         return {
             "id": game.odds_id,
             "sport_key": game.sport_key,
             "sport_title": SPORT_META[game.sport_key][1],
-            "commence_time": iso(game.commence),
+            "commence_time": _when(game.commence, unix),
             "home_team": game.home.odds_name,
             "away_team": game.away.odds_name,
         }
@@ -132,11 +132,13 @@ class OddsServer:
             return self._fail(422, "INVALID_COMMENCE_TIME", str(exc))
         return self._json([self._event(g) for g in games])
 
-    def book_json(self, game: Game, book: str, markets: list[str], american_fmt: bool) -> dict[str, Any] | None:
+    def book_json(
+        self, game: Game, book: str, markets: list[str], american_fmt: bool, unix: bool = False
+    ) -> dict[str, Any] | None:
         quote = self.state.quote(game, book)
         if quote is None:
             return None
-        stamp = iso(quote.last_update)
+        stamp = _when(quote.last_update, unix)
 
         def shown(a: int) -> float | int:
             return a if american_fmt else round(1 + (a / 100 if a > 0 else 100 / -a), 2)
@@ -183,6 +185,10 @@ class OddsServer:
             regions_count = len(regions)
             books = [b for b in self.state.bookmakers if "us" in regions and b in US_BOOKS]
         fmt = request.query.get("oddsFormat", "decimal")
+        date_format = request.query.get("dateFormat", "iso")
+        if date_format not in ("iso", "unix"):
+            return self._fail(422, "INVALID_DATE_FORMAT", "dateFormat must be iso or unix")
+        unix = date_format == "unix"
         if fmt not in ("american", "decimal"):
             return self._fail(422, "INVALID_ODDS_FORMAT", "oddsFormat must be american or decimal")
         try:
@@ -198,9 +204,9 @@ class OddsServer:
             )
         out = []
         for game in games:
-            event = self._event(game)
+            event = self._event(game, unix)
             event["bookmakers"] = [
-                b for b in (self.book_json(game, book, markets, fmt == "american") for book in books) if b
+                b for b in (self.book_json(game, book, markets, fmt == "american", unix) for book in books) if b
             ]
             out.append(event)
         return self._json(out, last=cost)
@@ -230,6 +236,11 @@ class OddsServer:
                 event["completed"] = True
             out.append(event)
         return self._json(out, last=cost)
+
+
+def _when(moment: datetime, unix: bool) -> str | int:
+    """``dateFormat=iso`` (default) or ``unix`` seconds."""
+    return int(moment.timestamp()) if unix else iso(moment)
 
 
 def build_odds_app(server: OddsServer) -> web.Application:

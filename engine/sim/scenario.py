@@ -64,6 +64,7 @@ class Scenario:
     def quote_all(self) -> None:
         """Quote every market and book from the current hidden probabilities."""
         now = self.clock()
+        self.exchange.expire_orders(now)
         self.mispricings = []
         for game in self.board.games:
             self._quote_game(game, now, initial=self.steps == 0)

@@ -118,3 +118,18 @@ async def test_stale_book_keeps_its_old_last_update(sim: Simulator) -> None:
     sim.odds.set_quote(game, "fanduel", 0.5, stamp + timedelta(minutes=5), stale=True)
     after = sim.odds.quote(game, "fanduel")
     assert after is not None and after.last_update == stamp and after.stale
+
+
+async def test_decimal_odds_and_unix_dates(sim: Simulator) -> None:
+    resp = await _get(
+        sim, f"/v4/sports/{NFL}/odds", regions="us", markets="h2h", oddsFormat="decimal", dateFormat="unix"
+    )
+    event = resp.json()[0]
+    assert isinstance(event["commence_time"], int)
+    assert isinstance(event["bookmakers"][0]["last_update"], int)
+    parsed = parse_odds_event(event, american=False)
+    game = next(g for g in sim.board.games if g.odds_id == parsed.id)
+    assert parsed.commence_time == game.commence
+    assert all(o.decimal_odds > 1 for b in parsed.bookmakers for m in b.markets for o in m.outcomes)
+    bad = await _get(sim, f"/v4/sports/{NFL}/odds", regions="us", markets="h2h", dateFormat="rfc")
+    assert bad.status_code == 422

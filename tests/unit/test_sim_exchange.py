@@ -3,7 +3,7 @@ Kalshi fee charging, netting, settlement and order groups."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -156,3 +156,17 @@ def test_events_describe_every_book_change() -> None:
     assert {(c.side, c.price, c.delta) for c in changes} == {("no", D("0.55"), D(-30)), ("yes", D("0.45"), D(5))}
     assert all(c.client_order_id == "c1" for c in changes)
     assert sum(1 for e in events if isinstance(e, FillEvent)) == 1
+
+
+def test_good_till_time_orders_expire() -> None:
+    ex, ticker = _exchange()
+    deadline = int(NOW.timestamp()) + 60
+    order = _place(ex, ticker, "bid", "0.30", "2", "good_till_canceled", expiration_ts=deadline)
+    assert order.status == "resting"
+    ex.expire_orders(NOW + timedelta(seconds=59))
+    assert order.status == "resting"
+    ex.expire_orders(NOW + timedelta(seconds=60))
+    assert order.status == "canceled"
+    assert D("0.30") not in {lvl.price for lvl in ex.orderbook(ticker).yes_bids}
+    with pytest.raises(OrderRejected, match="future"):
+        _place(ex, ticker, "bid", "0.30", "2", "good_till_canceled", expiration_ts=int(NOW.timestamp()))
