@@ -9,6 +9,7 @@ Hurricanes`` and ``Miami (OH) RedHawks``: callers must treat near-equal best sco
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,6 +58,7 @@ SUBSET_CAP = 70.0
 """Score given to a name that is only a token subset of another without being its leading school name."""
 
 
+@lru_cache(maxsize=65536)
 def college_form(name: str) -> str:
     """Fold and expand abbreviations Kalshi uses in college names (``North Dakota St.`` -> ``north dakota state``).
 
@@ -68,18 +70,31 @@ def college_form(name: str) -> str:
 
 
 class FuzzyScores:
-    """Scores between query names and choice names, computed in one batch and looked up by name."""
+    """Scores between query names and choice names, computed in one batch and looked up by name.
 
-    __slots__ = ("_choices", "_matrix", "_queries")
+    Scores under ``MATCH`` are stored as 0 (``score_cutoff`` lets rapidfuzz stop early): only names that can
+    match are ever compared further.
+    """
+
+    __slots__ = ("_choice_names", "_choices", "_matrix", "_queries")
 
     def __init__(self, queries: Iterable[str], choices: Iterable[str]) -> None:
         self._queries = {q: i for i, q in enumerate(dict.fromkeys(college_form(q) for q in queries))}
         self._choices = {c: i for i, c in enumerate(dict.fromkeys(college_form(c) for c in choices))}
+        self._choice_names = list(self._choices)
         self._matrix: NDArray[np.float32] | None = None
         if self._queries and self._choices:
             self._matrix = process.cdist(
-                list(self._queries), list(self._choices), scorer=fuzz.token_set_ratio, workers=1
+                list(self._queries), list(self._choices), scorer=fuzz.token_set_ratio, score_cutoff=MATCH, workers=1
             )
+
+    def above(self, query: str, threshold: float) -> list[str]:
+        """Choice names (in ``college_form``) whose raw batch score against ``query`` reaches ``threshold``."""
+        qi = self._queries.get(college_form(query))
+        if self._matrix is None or qi is None:
+            return []
+        hits = np.nonzero(self._matrix[qi] >= threshold)[0]
+        return [self._choice_names[int(i)] for i in hits]
 
     def score(self, query: str, choice: str) -> float:
         if self._matrix is None:

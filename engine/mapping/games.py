@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from engine.mapping.fuzzy import MARGIN, MATCH, FuzzyScores
+from engine.mapping.fuzzy import MARGIN, MATCH, FuzzyScores, college_form
 from engine.mapping.names import fold
 from engine.mapping.teams import League, Team, team_index
 from engine.mapping.types import Evidence
@@ -99,6 +99,8 @@ class _LeagueEvents:
     away: list[Team | None] = field(default_factory=list)
     by_pair: dict[frozenset[str], list[int]] = field(default_factory=lambda: defaultdict(list))
     unresolved: list[int] = field(default_factory=list)
+    by_team: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_form: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     fuzzy: FuzzyScores | None = None
 
 
@@ -119,6 +121,11 @@ class OddsIndex:
             home, away = index.name(event.home_team), index.name(event.away_team)
             bucket.home.append(home)
             bucket.away.append(away)
+            for team in (home, away):
+                if team is not None:
+                    bucket.by_team[team.odds_name].append(i)
+            bucket.by_form[college_form(event.home_team)].append(i)
+            bucket.by_form[college_form(event.away_team)].append(i)
             if home is not None and away is not None and home is not away:
                 bucket.by_pair[frozenset((home.odds_name, away.odds_name))].append(i)
             else:
@@ -238,9 +245,12 @@ class OddsIndex:
             key = frozenset((query.home.team.odds_name, query.away.team.odds_name))
             for i in bucket.by_pair.get(key, ()):
                 out.append(self._table_candidate(bucket, i, query))
-            indices: Sequence[int] = bucket.unresolved
+            unresolved = set(bucket.unresolved)
+            indices: Sequence[int] = sorted(
+                self._plausible(bucket, query.home) & self._plausible(bucket, query.away) & unresolved
+            )
         else:
-            indices = range(len(bucket.events))
+            indices = sorted(self._plausible(bucket, query.home) & self._plausible(bucket, query.away))
         lo, hi = query.day - timedelta(days=1), query.day + timedelta(days=1)
         for i in indices:
             if not lo <= eastern_date(bucket.events[i].commence_time) <= hi:
@@ -248,6 +258,19 @@ class OddsIndex:
             cand = self._scored_candidate(bucket, i, query)
             if cand is not None:
                 out.append(cand)
+        return out
+
+    @staticmethod
+    def _plausible(bucket: _LeagueEvents, side: KalshiSide) -> set[int]:
+        """Events with a team that could be ``side``: the same table team, or a name the batch scores reach
+        ``MATCH`` for. A cheap superset; each one is then scored properly."""
+        out: set[int] = set()
+        if side.team is not None:
+            out.update(bucket.by_team.get(side.team.odds_name, ()))
+        if bucket.fuzzy is not None:
+            for name in side.queries():
+                for form in bucket.fuzzy.above(name, MATCH):
+                    out.update(bucket.by_form.get(form, ()))
         return out
 
     @staticmethod

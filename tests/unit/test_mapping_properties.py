@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mapping_labelled import load, score
 
+from engine.mapping.bench import synthetic_board, synthetic_college_board
 from engine.mapping.resolver import resolve
 
 CASES, EVENTS = load()
@@ -49,3 +50,11 @@ def test_swapping_home_and_away_in_the_feed_never_swaps_a_yes_side() -> None:
         base = BASELINE.matches.get(ticker)
         assert base is not None, f"{ticker} matched only after the swap"
         assert (match.odds_event_id, match.outcome, match.point) == (base.odds_event_id, base.outcome, base.point)
+
+
+def test_benchmark_boards_map_every_market_to_its_own_game() -> None:
+    for markets, events in (synthetic_board(120), synthetic_college_board(60)):
+        result = resolve(markets, events)
+        assert len(result.matches) == len(markets), result.unmatched[:3]
+        for n, market in enumerate(markets):
+            assert result.matches[market.ticker].odds_event_id == events[n // 2].id
