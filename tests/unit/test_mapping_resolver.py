@@ -322,3 +322,13 @@ def test_spreads_do_not_inherit_teams_from_a_winner_event_whose_text_contradicts
     result = resolve([winner, spread], events)
     assert winner.ticker not in result.matches
     assert spread.ticker not in result.matches
+
+
+def test_ticker_codes_beat_a_title_that_resembles_another_game_on_the_board() -> None:
+    events = [
+        ev("lakers", "basketball_nba", "2026-12-02T03:30:00+00:00", "Golden State Warriors", "Los Angeles Lakers"),
+        ev("clippers", "basketball_nba", "2026-12-02T03:00:00+00:00", "Golden State Warriors", "Los Angeles Clippers"),
+    ]
+    market = mk("KXNBAGAME-26DEC01LACGSW-LAC", title="Los Angeles Lakers at Golden State Warriors Winner?")
+    match = resolve([market], events).matches[market.ticker]
+    assert (match.odds_event_id, match.outcome) == ("clippers", "Los Angeles Clippers")
