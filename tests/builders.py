@@ -68,6 +68,7 @@ def h2h_event(
     commence: datetime = NOW + timedelta(hours=3),
     ages: dict[str, float] | None = None,
     extra_markets: dict[str, list[dict[str, Any]]] | None = None,
+    sport: str = "americanfootball_nfl",
 ) -> OddsEvent:
     """``prices``: book -> {outcome name -> american odds}; ``ages``: book -> seconds since last update."""
     bookmakers = []
@@ -86,8 +87,8 @@ def h2h_event(
     return parse_odds_event(
         {
             "id": event_id,
-            "sport_key": "americanfootball_nfl",
-            "sport_title": "NFL",
+            "sport_key": sport,
+            "sport_title": sport,
             "commence_time": iso(commence),
             "home_team": home,
             "away_team": away,

@@ -57,6 +57,12 @@ def _pushable(match: MarketMatch) -> bool:
     return match.market_key is not MarketKind.WINNER and match.point is not None and match.point % 1 == 0
 
 
+# Sports whose two-way winner markets can end tied: Kalshi then settles each team's market at $0.50 and the
+# sportsbooks void the moneyline, refunding the hedge, so the position returns $0.50 for what it cost.
+TIES_SETTLE_HALF = frozenset({"americanfootball_nfl"})
+HALF = Decimal("0.5")
+
+
 def arb_signal(
     match: MarketMatch,
     book: Orderbook,
@@ -64,7 +70,11 @@ def arb_signal(
     side: Side,
     fees: FeeSchedule,
     max_position: int,
+    *,
+    ties_settle_half: bool = False,
 ) -> Signal | None:
+    """``ties_settle_half``: a tie is possible (see :data:`TIES_SETTLE_HALF`); a level then only locks a profit
+    if its effective price is at most $0.50, the tie payout."""
     if not views or _pushable(match):
         return None
     best = book.best_ask(side.value)
@@ -76,8 +86,12 @@ def arb_signal(
         return None
     stakes = sum((h.stake for h in hedges), ZERO)
 
+    tie_guard = ties_settle_half and match.market_key is MarketKind.WINNER and len(views[0].outcomes) == 2
+
     def margin_at(price: Decimal) -> Decimal:
-        return ONE - (price + fees.per_contract(price)) - stakes
+        p_eff = price + fees.per_contract(price)
+        margin = ONE - p_eff - stakes
+        return min(margin, HALF - p_eff) if tie_guard else margin
 
     ask = asks[0].price
     margin = margin_at(ask)

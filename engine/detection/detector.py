@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from engine.config.profiles import Profile
-from engine.detection.arbitrage import arb_signal, kalshi_arb_signal
+from engine.detection.arbitrage import TIES_SETTLE_HALF, arb_signal, kalshi_arb_signal
 from engine.detection.edge import edge_signal
 from engine.detection.quotes import book_views
 from engine.detection.signals import Side, Signal, Skip
@@ -71,7 +71,8 @@ def evaluate_market(
         edge = edge_signal(match, book, views, side, fees, profile, ctx.bankroll, ctx.max_position)
         if edge is not None:
             signals.append(edge)
-        arb = arb_signal(match, book, views, side, fees, ctx.max_position)
+        ties = event.sport_key in TIES_SETTLE_HALF
+        arb = arb_signal(match, book, views, side, fees, ctx.max_position, ties_settle_half=ties)
         if arb is not None:
             signals.append(arb)
     if not signals and len(views) < profile.book_consensus:

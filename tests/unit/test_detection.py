@@ -168,9 +168,9 @@ def test_fee_multiplier_changes_the_edge() -> None:
 
 def test_arb_locks_a_profit_and_names_the_best_hedge() -> None:
     # Books agree DET ~0.58, but fanduel offers GB at +200 (stake 1/3). YES DET at 0.55 + GB at +200:
-    # 1 - 0.55 - 0.017325 - 0.3333 > 0.
+    # 1 - 0.55 - 0.017325 - 0.3333 > 0. (A sport without ties: see the NFL test below.)
     prices = quotes(fanduel={DET: -150, GB: 200})
-    result = evaluate([("0.55", "20"), ("0.64", "20"), ("0.66", "5")], prices=prices)
+    result = evaluate([("0.55", "20"), ("0.64", "20"), ("0.66", "5")], prices=prices, sport="basketball_nba")
     arbs = [s for s in result.signals if s.kind is SignalKind.ARB]
     (arb,) = arbs
     (hedge,) = arb.hedges
@@ -183,9 +183,22 @@ def test_arb_locks_a_profit_and_names_the_best_hedge() -> None:
     assert arb.ev > 0
 
 
+def test_nfl_arb_must_survive_a_tie() -> None:
+    # A tie settles DET YES at $0.50 and the book refunds the GB stake: only levels with
+    # price + fee <= 0.50 are locked. 0.47 + 0.0174 qualifies; 0.49 + 0.0175 does not.
+    prices = quotes(fanduel={DET: -150, GB: 200})
+    result = evaluate([("0.47", "10"), ("0.49", "30")], prices=prices)
+    (arb,) = [s for s in result.signals if s.kind is SignalKind.ARB]
+    assert arb.count == 10 and arb.limit_price == D("0.47")
+    assert arb.margin == D("0.5") - D("0.47") - fee("0.47")  # the worst case (the tie) is reported
+    high = evaluate([("0.55", "20")], prices=prices)
+    assert all(s.kind is not SignalKind.ARB for s in high.signals)
+
+
 def test_arb_needs_no_consensus() -> None:
     ages = {"draftkings": 999, "betmgm": 999, "williamhill_us": 999}
-    result = evaluate([("0.55", "10")], prices=quotes(fanduel={DET: -150, GB: 200}), ages=ages)
+    prices = quotes(fanduel={DET: -150, GB: 200})
+    result = evaluate([("0.55", "10")], prices=prices, ages=ages, sport="basketball_nba")
     assert [s.kind for s in result.signals] == [SignalKind.ARB]
 
 

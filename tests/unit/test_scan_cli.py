@@ -35,7 +35,9 @@ def test_json_shape_and_decisions(capsys: pytest.CaptureFixture[str]) -> None:
     assert out["as_of"] == "2026-11-26T15:00:00Z" and out["profile"] == "STANDARD"
     kinds = {(s["kind"], s["ticker"], s["side"]) for s in out["signals"]}
     assert ("edge", "KXNFLGAME-26NOV26GBDET-DET", "yes") in kinds
-    assert ("arb", "KXNFLGAME-26NOV26GBDET-DET", "yes") in kinds
+    assert ("arb", "KXNHLGAME-26NOV27NYRBOS-NYR", "no") in kinds
+    # DET YES at 0.53 plus a Green Bay hedge would lose if the game ended tied: not an arb.
+    assert ("arb", "KXNFLGAME-26NOV26GBDET-DET", "yes") not in kinds
     assert ("edge", "KXNHLGAME-26NOV27NYRBOS-NYR", "no") in kinds
     assert ("kalshi_arb", "KXNFLGAME-26NOV26CINBAL-CIN", "yes") in kinds
     for s in out["signals"]:
