@@ -7,6 +7,8 @@ import math
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.connectors.errors import ProtocolError
 from engine.connectors.kalshi.local_book import LocalBooks
@@ -144,3 +146,29 @@ def test_ok_answers_advance_the_sequence() -> None:
     assert books.on_sequenced(1, 5).resync == {1: (T1,)}
     ack = parse_message('{"id": 4, "sid": 1, "seq": 6, "type": "ok", "msg": {"market_tickers": []}}')
     assert isinstance(ack, CommandAck) and (ack.sid, ack.seq) == (1, 6)
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["yes", "no"]), st.integers(1, 99), st.integers(-50, 50)),
+        max_size=60,
+    )
+)
+def test_deltas_equal_a_reference_ladder(steps: list[tuple[str, int, int]]) -> None:
+    """Any sequence of in-order deltas gives the same ladder as adding them up by hand, and a delta that
+    would go negative marks the book stale instead of corrupting it."""
+    books = LocalBooks()
+    books.on_snapshot(snap(1, 1, T1, [], []), now=0)
+    ref: dict[tuple[str, int], int] = {}
+    for seq, (side, cents, amount) in enumerate(steps, start=2):
+        before = ref.get((side, cents), 0)
+        update = books.on_delta(delta(1, seq, T1, side, f"0.{cents:02d}", str(amount)), now=0)
+        if books.is_stale(T1):
+            assert before + amount < 0 and update.resync == {1: (T1,)}
+            return
+        ref[(side, cents)] = before + amount
+    ob = books.orderbook(T1)
+    assert ob is not None
+    for side, ladder in (("yes", ob.yes_bids), ("no", ob.no_bids)):
+        want = sorted(((D(c) / 100, D(n)) for (s, c), n in ref.items() if s == side and n > 0), reverse=True)
+        assert [(lvl.price, lvl.count) for lvl in ladder] == want
