@@ -12,6 +12,7 @@ from mapping_labelled import load, score
 
 from engine.mapping.bench import synthetic_board, synthetic_college_board
 from engine.mapping.resolver import resolve
+from engine.markets.kalshi import KalshiMarket
 
 CASES, EVENTS = load()
 MARKETS = [c.market for c in CASES]
@@ -58,3 +59,32 @@ def test_benchmark_boards_map_every_market_to_its_own_game() -> None:
         assert len(result.matches) == len(markets), result.unmatched[:3]
         for n, market in enumerate(markets):
             assert result.matches[market.ticker].odds_event_id == events[n // 2].id
+
+
+_TICKERISH = st.text(alphabet="KXNFLGAMESPREDTOBC0123456789-", min_size=0, max_size=30)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            _TICKERISH, _TICKERISH, st.text(max_size=60), st.text(max_size=80), st.sampled_from(["", "greater", "less"])
+        ),
+        max_size=8,
+    )
+)
+def test_garbage_markets_never_raise_and_are_all_answered(raw: list[tuple[str, str, str, str, str]]) -> None:
+    markets = [
+        KalshiMarket(
+            ticker=f"{event}-{suffix}",
+            event_ticker=event,
+            status="active",
+            title=title,
+            rules_primary=rules,
+            strike_type=strike,
+        )
+        for suffix, event, title, rules, strike in raw
+    ]
+    result = resolve(markets, EVENTS)
+    answered = set(result.matches) | {u.ticker for u in result.unmatched}
+    assert answered == {m.ticker for m in markets}
