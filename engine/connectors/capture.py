@@ -3,8 +3,9 @@
 
 Series come from ``GET /series?category=Sports`` filtered to the game series of known leagues (winner,
 spread, total); if none is found, the four big winner series are asked for by name. Odds cost credits,
-so exactly one ``/odds`` call is made per sport, with every configured bookmaker (ten books cost one
-region) and only the market kinds Kalshi actually lists for that sport.
+so exactly one ``/odds`` call is made per sport that Kalshi lists and the (free) ``/sports`` call shows
+active, with every configured bookmaker (ten books cost one region) and only the market kinds Kalshi
+actually lists for that sport.
 """
 
 from __future__ import annotations
@@ -102,7 +103,12 @@ async def capture_snapshot(
 
     events: list[Any] = []
     if odds is not None:
+        # /sports is free: a sport out of season would cost credits for nothing
+        active = {s.get("key") for s in await odds.sports() if s.get("active", True)}
         for league, kinds in kinds_by_league.values():
+            if league.sport_key not in active:
+                report.warnings.append(f"odds for {league.sport_key} skipped: not an active sport at the odds api")
+                continue
             wanted = list(odds_markets) if odds_markets else sorted(ODDS_MARKET_OF_KIND[k] for k in kinds)
             before = odds.budget.spent_today
             try:
