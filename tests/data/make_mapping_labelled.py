@@ -301,10 +301,21 @@ def games() -> list[Game]:
             "nfl",
             "LV",
             "KC",
-            "2020-12-06T18:00:00Z",
+            "2019-12-01T18:00:00Z",
             fmt=0,
-            odds_names={"LV": "Las Vegas Raiders"},
-            note="older season board",
+            odds_names={"LV": "Oakland Raiders"},
+            note="older season board: Odds API name before the move",
+        )
+    )
+    g.append(
+        Game(
+            "nfl",
+            "WAS",
+            "DAL",
+            "2021-12-26T01:20:00Z",
+            fmt=0,
+            odds_names={"WAS": "Washington Football Team"},
+            note="Odds API name before the rename",
         )
     )
     g.append(
