@@ -136,7 +136,7 @@ class Exchange:
             listener(event)
 
     def _next_id(self, prefix: str) -> str:
-        return f"{prefix}-{next(self._ids):08d}-{uuid.uuid4().hex[:12]}"
+        return f"{prefix}-{next(self._ids):010d}"
 
     # -- house quotes --------------------------------------------------------------------------------------
     def quote_house(

@@ -291,17 +291,18 @@ class WebSocketHub:
 
     # -- exchange events ---------------------------------------------------------------------------------
     def _on_event(self, event: ExchangeEvent) -> None:
+        """Turn one exchange event into channel messages; payloads are built only when someone listens."""
         if not self.connections:
             return
         now = self.ctx.now()
         ex = self.ctx.exchange
         if isinstance(event, BookChange):
-            gap = (
-                self.ctx.faults.take_seq_gap(event.ticker) if self._watching("orderbook_delta", event.ticker) else False
-            )
-            self._fan("orderbook_delta", event.ticker, "orderbook_delta", delta_msg(event, now), seq=True, gap=gap)
+            if self._watching("orderbook_delta", event.ticker):
+                gap = self.ctx.faults.take_seq_gap(event.ticker)
+                self._fan("orderbook_delta", event.ticker, "orderbook_delta", delta_msg(event, now), seq=True, gap=gap)
         elif isinstance(event, TickerChange):
-            self._fan("ticker", event.ticker, "ticker", ticker_msg(ex, event.ticker, now))
+            if self._watching("ticker", event.ticker):
+                self._fan("ticker", event.ticker, "ticker", ticker_msg(ex, event.ticker, now))
             state = ex.markets[event.ticker]
             if self._status.get(event.ticker, "active") != state.status:
                 self._status[event.ticker] = state.status

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from engine.money import ONE, ZERO
@@ -15,6 +16,7 @@ from engine.sim.records import BookChange, Fill, Order, Trade
 _NAMESPACE = uuid.UUID("6f1c2b1e-6a43-4b59-9d0e-3f5d6c7a8b90")
 
 
+@lru_cache(maxsize=4096)
 def market_id(ticker: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, ticker))
 
