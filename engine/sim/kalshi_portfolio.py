@@ -8,6 +8,8 @@ Orders follow Create Order (V2): ``POST /portfolio/events/orders`` with ``side``
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -116,6 +118,13 @@ def parse_create_order(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _ts_window(request: web.Request) -> Callable[[datetime], bool]:
+    """``min_ts`` / ``max_ts`` (unix seconds) as a predicate on a record's time."""
+    lo = query_int(request, "min_ts", 0, 0, 1 << 40)
+    hi = query_int(request, "max_ts", 1 << 40, 0, 1 << 40)
+    return lambda moment: lo <= moment.timestamp() <= hi
+
+
 async def create_order(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
     try:
@@ -209,6 +218,7 @@ async def list_orders(request: web.Request) -> web.Response:
     ticker = request.query.get("ticker", "")
     status = request.query.get("status", "")
     events = {e for e in request.query.get("event_ticker", "").split(",") if e}
+    window = _ts_window(request)
     orders = sorted(ctx.exchange.orders.values(), key=lambda o: o.created, reverse=True)
     orders = [
         o
@@ -216,6 +226,7 @@ async def list_orders(request: web.Request) -> web.Response:
         if (not ticker or o.ticker == ticker)
         and (not status or o.status == status)
         and (not events or ctx.exchange.markets[o.ticker].game.event_ticker in events)
+        and window(o.created)
     ]
     try:
         chunk, cursor = page(orders, request.query.get("cursor", ""), limit)
@@ -258,10 +269,11 @@ async def get_fills(request: web.Request) -> web.Response:
     limit = query_int(request, "limit", 100, 1, 1000)
     ticker = request.query.get("ticker", "")
     order_id = request.query.get("order_id", "")
+    window = _ts_window(request)
     fills = [
         f
         for f in reversed(ctx.exchange.fills)
-        if (not ticker or f.ticker == ticker) and (not order_id or f.order_id == order_id)
+        if (not ticker or f.ticker == ticker) and (not order_id or f.order_id == order_id) and window(f.created)
     ]
     try:
         chunk, cursor = page(fills, request.query.get("cursor", ""), limit)
@@ -274,7 +286,8 @@ async def get_settlements(request: web.Request) -> web.Response:
     ctx = _ctx(request)
     limit = query_int(request, "limit", 100, 1, 1000)
     ticker = request.query.get("ticker", "")
-    items = [s for s in reversed(ctx.exchange.settlements) if not ticker or s.ticker == ticker]
+    window = _ts_window(request)
+    items = [s for s in reversed(ctx.exchange.settlements) if (not ticker or s.ticker == ticker) and window(s.settled)]
     try:
         chunk, cursor = page(items, request.query.get("cursor", ""), limit)
     except CursorError as exc:

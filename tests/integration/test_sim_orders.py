@@ -288,3 +288,17 @@ async def test_client_order_id_is_refused_when_reused(sim: Simulator, sim_header
     assert first.status_code == 201
     assert second.status_code == 409
     assert len(sim.exchange.orders_with_client_id("once")) == 1
+
+
+async def test_fills_and_orders_filter_by_time_window(sim: Simulator, sim_headers: SignHeaders) -> None:
+    ticker = _ticker(sim)
+    ask = sim.exchange.best_yes_ask(ticker)
+    assert ask is not None
+    async with httpx.AsyncClient() as client:
+        await _post(client, sim, sim_headers, _order(ticker, "bid", ask, "1", "immediate_or_cancel"))
+        stamp = int(sim.exchange.fills[0].created.timestamp())
+        inside = await _get(client, sim, sim_headers, f"/portfolio/fills?min_ts={stamp - 1}&max_ts={stamp + 1}")
+        after = await _get(client, sim, sim_headers, f"/portfolio/fills?min_ts={stamp + 2}")
+        before = await _get(client, sim, sim_headers, f"/portfolio/orders?max_ts={stamp - 2}")
+    assert len(inside["fills"]) == 1
+    assert after["fills"] == [] and before["orders"] == []
