@@ -245,10 +245,10 @@ class OddsIndex:
             key = frozenset((query.home.team.odds_name, query.away.team.odds_name))
             for i in bucket.by_pair.get(key, ()):
                 out.append(self._table_candidate(bucket, i, query))
-            unresolved = set(bucket.unresolved)
-            indices: Sequence[int] = sorted(
-                self._plausible(bucket, query.home) & self._plausible(bucket, query.away) & unresolved
-            )
+            indices: Sequence[int] = ()
+            if bucket.unresolved:
+                plausible = self._plausible(bucket, query.home) & self._plausible(bucket, query.away)
+                indices = sorted(plausible & set(bucket.unresolved))
         else:
             indices = sorted(self._plausible(bucket, query.home) & self._plausible(bucket, query.away))
         lo, hi = query.day - timedelta(days=1), query.day + timedelta(days=1)

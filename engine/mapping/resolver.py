@@ -90,6 +90,7 @@ class _Resolver:
         self.matches: dict[str, MarketMatch] = {}
         self.unmatched: list[Unmatched] = []
         self.sides: dict[tuple[str, str], tuple[KalshiSide, KalshiSide]] = {}
+        self.witnessed: dict[tuple[str, str, str], Evidence | str] = {}
 
     def miss(self, market: KalshiMarket, reason: str) -> None:
         self.unmatched.append(Unmatched(market.ticker, reason))
@@ -227,18 +228,20 @@ class _Resolver:
         t = group.ticker
         return GameQuery(group.league, away, home, t.day, t.start, t.game, occurrence, text_day)
 
-    @staticmethod
-    def _consistent(group: _Group, away: KalshiSide, home: KalshiSide) -> bool:
+    def _consistent(self, group: _Group, away: KalshiSide, home: KalshiSide) -> bool:
         """No winner market's text names the other side: only then may spread/total events reuse these sides."""
         sides = {away.code: (away, home), home.code: (home, away)}
+        ok = True
         for market, suffix in group.markets:
             text = winner_text(market.rules_primary, market.title)
             if text is None or suffix.code not in sides:
                 continue
             this, other = sides[suffix.code]
-            if isinstance(_witness(text.yes, this, other, "YES team"), str):
-                return False
-        return True
+            witness = _witness(text.yes, this, other, "YES team")
+            self.witnessed[(market.ticker, market.rules_primary, market.title)] = witness
+            if isinstance(witness, str):
+                ok = False
+        return ok
 
     def _side(self, group: _Group, code: str, text_name: str | None) -> KalshiSide:
         index = team_index(group.league.key)
@@ -296,7 +299,9 @@ class _Resolver:
                 evidence.append(Evidence("suffix", 1.0, "TIE market = Draw"))
             else:
                 this, other = sides[suffix.code]
-                witness = _witness(text.yes if text else None, this, other, "YES team")
+                witness = self.witnessed.get((market.ticker, market.rules_primary, market.title)) or _witness(
+                    text.yes if text else None, this, other, "YES team"
+                )
                 if isinstance(witness, str):
                     self.miss(market, witness)
                     return
