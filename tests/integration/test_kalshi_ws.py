@@ -162,3 +162,22 @@ async def test_from_settings_finds_the_simulator_websocket(sim: Any, monkeypatch
         await ws.wait_books([ticker])
         assert ws.orderbook(ticker) == sim.exchange.orderbook(ticker)
     assert ws.orderbook(ticker) is None  # closed: nothing is current any more
+
+
+async def test_a_message_that_trips_a_bug_costs_one_resync_not_the_feed(sim: Any) -> None:
+    tickers = list(sim.board.tickers)
+    async with kalshi_ws(sim) as ws:
+        await ws.subscribe(["orderbook_delta"], tickers)
+        await ws.wait_books(tickers)
+        real = ws.books.on_delta
+        calls = {"n": 0}
+
+        def flaky(delta: Any, now: float) -> Any:
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise RuntimeError("injected bug")
+            return real(delta, now)
+
+        ws.books.on_delta = flaky  # type: ignore[method-assign]
+        await step_and_match(ws, sim, tickers, steps=3)
+        assert calls["n"] > 1 and ws.malformed == 1 and ws.connections == 1

@@ -185,6 +185,9 @@ class KalshiWebSocket:
             except (OSError, WebSocketException, TimeoutError) as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"[:200]
                 log.warning("kalshi ws: connection lost or refused: %s", self.last_error)
+            except Exception as exc:  # a bug must cost one connection, never the feed
+                self.last_error = f"{type(exc).__name__}: {exc}"[:200]
+                log.exception("kalshi ws: unexpected error; reconnecting")
             finally:
                 self._on_disconnect()
             attempt += 1
@@ -311,6 +314,20 @@ class KalshiWebSocket:
             self.malformed += 1
             log.warning("kalshi ws: dropped a malformed message: %s", exc)
             return
+        try:
+            await self._dispatch(msg)
+        except (WebSocketException, OSError):
+            raise
+        except Exception:  # one message that trips a bug is dropped, and the book it touched resyncs
+            self.malformed += 1
+            log.exception("kalshi ws: failed to apply a %s message", type(msg).__name__)
+            if isinstance(msg, OrderbookDelta | OrderbookSnapshot):
+                self.books.book(msg.ticker).stale = True  # the watchdog asks for a fresh snapshot
+            return
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _dispatch(self, msg: WsMessage) -> None:
         now = self._clock()
         self.last_message_at = now
         update: BookUpdate | None = None
@@ -338,8 +355,6 @@ class KalshiWebSocket:
             self._emit(msg)
         if update is not None and update.resync:
             await self._request_snapshots(update.resync)
-        async with self._changed:
-            self._changed.notify_all()
 
     def _emit(self, msg: WsMessage) -> None:
         if self.events.full():
