@@ -72,6 +72,8 @@ T = TypeVar("T")
 Params = dict[str, str | int | list[str]]
 CANCEL_COST = 2
 MAX_ORDERBOOKS_PER_CALL = 100
+LOOKUP_MARGIN_S = 300
+"""An order lookup lists orders created since the first send minus this margin (clock skew, queueing)."""
 
 
 def _wall_ms() -> int:
@@ -380,21 +382,31 @@ class KalshiRestClient:
     # -- orders ----------------------------------------------------------------------------------------
 
     async def orders(
-        self, *, ticker: str | None = None, event_ticker: str | None = None, status: str | None = None
+        self,
+        *,
+        ticker: str | None = None,
+        event_ticker: str | None = None,
+        status: str | None = None,
+        min_ts: int | None = None,
     ) -> tuple[Order, ...]:
         params: Params = {}
         for name, value in (("ticker", ticker), ("event_ticker", event_ticker), ("status", status)):
             if value:
                 params[name] = value
+        if min_ts is not None:
+            params["min_ts"] = min_ts
         return self._parse_all(await self.collect("/portfolio/orders", "orders", params), parse_order)
 
     async def get_order(self, order_id: str) -> Order:
         doc = await self.request("GET", f"/portfolio/orders/{order_id}")
         return parse_order(doc.get("order") if isinstance(doc, dict) else None)
 
-    async def find_order_by_client_id(self, ticker: str, client_order_id: str) -> Order | None:
-        """The order with this ``client_order_id`` on ``ticker``, or None when the exchange has none."""
-        for order in await self.orders(ticker=ticker):
+    async def find_order_by_client_id(
+        self, ticker: str, client_order_id: str, *, min_ts: int | None = None
+    ) -> Order | None:
+        """The order with this ``client_order_id`` on ``ticker`` (created after ``min_ts``, unix seconds, when
+        given), or None when the exchange has none."""
+        for order in await self.orders(ticker=ticker, min_ts=min_ts):
             if order.client_order_id == client_order_id:
                 return order
         return None
@@ -408,6 +420,7 @@ class KalshiRestClient:
         reason = ""
         maybe_sent = False  # True once an attempt may have reached the exchange
         last_refusal: ApiError | TransportError | None = None
+        started_ms = self._wall_ms()
         while attempt < self._retry.max_attempts:
             if attempt:
                 self.retries += 1
@@ -432,16 +445,17 @@ class KalshiRestClient:
                 reason = str(exc)  # the client_order_id exists: an earlier attempt of ours landed
             maybe_sent = True
             log.warning("kalshi order %s: outcome unknown (%s); looking it up", cid, reason)
-            found = await self._lookup(order)
+            found = await self._lookup(order, started_ms)
             if found is not None:
                 return found.ack()
         if not maybe_sent and last_refusal is not None:
             raise last_refusal  # never reached the exchange: the outcome is known, nothing was placed
         raise OrderOutcomeUnknownError(cid, reason or "retries exhausted")
 
-    async def _lookup(self, order: OrderRequest) -> Order | None:
+    async def _lookup(self, order: OrderRequest, since_ms: int) -> Order | None:
+        min_ts = since_ms // 1000 - LOOKUP_MARGIN_S
         try:
-            return await self.find_order_by_client_id(order.ticker, order.client_order_id)
+            return await self.find_order_by_client_id(order.ticker, order.client_order_id, min_ts=min_ts)
         except (ApiError, TransportError) as exc:
             raise OrderOutcomeUnknownError(order.client_order_id, f"lookup failed: {exc}") from None
 
