@@ -67,3 +67,13 @@ async def test_capture_writes_a_snapshot_scan_can_read(sim: Any, env_file: Path,
     assert sim.odds.credits_used == len(sports)  # one h2h call per sport, every book in it
     raw = json.loads(out.read_text())
     assert set(raw) == {"as_of", "kalshi", "odds"} and set(raw["kalshi"]) == {"markets", "orderbooks", "series"}
+
+
+async def test_capture_one_league_without_odds_spends_nothing(sim: Any, env_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "nba.json"
+    args = argparse.Namespace(out=out, leagues=["nba"], odds_markets=None, no_odds=True, env_file=str(env_file))
+    assert await asyncio.to_thread(capture.run, args) == 0
+    snap = load_snapshot(out)
+    nba = sorted(t for t in sim.board.tickers if t.startswith("KXNBAGAME-"))
+    assert nba and sorted(m.ticker for m in snap.markets) == nba
+    assert snap.odds == () and sim.odds.credits_used == 0
