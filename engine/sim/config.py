@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 LEAGUES: tuple[str, ...] = ("NFL", "NBA", "MLB", "NHL")
@@ -41,4 +41,3 @@ class SimConfig:
     """Chance per game and step that a Kalshi market is quoted off the fair price (some become real arbs)."""
     stale_book_rate: float = 0.1
     """Chance per game and bookmaker that its quote is left old (an old ``last_update``)."""
-    extra_tags: tuple[str, ...] = field(default_factory=tuple)

@@ -62,7 +62,7 @@ class Connection:
     ws: web.WebSocketResponse
     request: web.Request
     subs: dict[int, Subscription] = field(default_factory=dict)
-    queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[tuple[float, str]] = field(default_factory=asyncio.Queue)
     sids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def abort(self) -> None:
@@ -128,12 +128,15 @@ class WebSocketHub:
 
     async def _writer(self, conn: Connection) -> None:
         faults = self.ctx.faults
+        loop = asyncio.get_running_loop()
         while True:
-            text = await conn.queue.get()
+            queued_at, text = await conn.queue.get()
             while faults.stalled:
                 await asyncio.sleep(0.02)
-            if faults.latency_s > 0:
-                await asyncio.sleep(faults.latency_s)
+            # latency delays each message from when it was produced, so a burst is late, not serialised
+            delay = queued_at + faults.latency_s - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
             if faults.take_malformed():
                 text = GARBAGE
             if conn.ws.closed:
@@ -166,7 +169,7 @@ class WebSocketHub:
 
     # -- commands ----------------------------------------------------------------------------------------
     def _send(self, conn: Connection, body: dict[str, Any]) -> None:
-        conn.queue.put_nowait(json.dumps(body, separators=(",", ":")))
+        conn.queue.put_nowait((asyncio.get_running_loop().time(), json.dumps(body, separators=(",", ":"))))
 
     def _command(self, conn: Connection, data: str) -> None:
         cmd_id: Any = None

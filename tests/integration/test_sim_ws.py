@@ -231,3 +231,17 @@ async def test_server_pings_with_heartbeat() -> None:
             await session.close()
     assert msg.type == aiohttp.WSMsgType.PING
     assert msg.data == b"heartbeat"
+
+
+async def test_latency_delays_a_burst_without_serialising_it(sim: Simulator, sim_headers: SignHeaders) -> None:
+    async with _open(sim, sim_headers) as ws:
+        await _subscribe(ws, ["ticker"])
+        await _recv(ws)
+        sim.faults.latency_s = 0.2
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await sim.scenario.step()  # one ticker message per market
+        for _ in range(len(sim.exchange.markets)):
+            await _recv(ws)
+        elapsed = loop.time() - start
+    assert 0.2 <= elapsed < 0.2 * 5
