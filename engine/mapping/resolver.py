@@ -31,13 +31,12 @@ NO_TEXT = 0.95
 """Confidence factor when the market text neither confirms nor contradicts the YES side."""
 _PERIOD = re.compile(r"\b(?:1st|2nd|3rd|4th|first|second|third|fourth) (?:half|quarter|period|inning)|\bQ[1-4]\b", re.I)
 _BEYOND_90 = re.compile(r"extra time|penalt|to advance|qualif", re.IGNORECASE)
-_PERIOD_WORDS = ("half", "quarter", "period", "inning", "q1", "q2", "q3", "q4")
+_PERIOD_HINT = re.compile(r"half|quarter|period|inning|q[1-4]", re.IGNORECASE)
 
 
 def _is_period(text: str) -> bool:
-    """A half/quarter/period market; the substring test keeps the regex off the common path."""
-    lowered = text.lower()
-    return any(w in lowered for w in _PERIOD_WORDS) and _PERIOD.search(text) is not None
+    """A half/quarter/period market; the cheap hint keeps the full pattern off the common path."""
+    return _PERIOD_HINT.search(text) is not None and _PERIOD.search(text) is not None
 
 
 _KIND_SUFFIX = {"winner": ("team", "tie"), "spread": ("team_line",), "total": ("line",)}

@@ -8,7 +8,7 @@ name Kalshi prints, the Odds API's full name and other names seen for it (former
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -27,19 +27,18 @@ class Team:
     odds_name: str
     names: tuple[str, ...] = ()
 
-    @property
-    def codes(self) -> tuple[str, ...]:
-        """Current and former Kalshi codes; empty for a name-only college entry whose code was never seen."""
-        return tuple(c for c in (self.code, *self.aliases) if c)
+    codes: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """Current and former Kalshi codes; empty for a name-only college entry whose code was never seen."""
+    all_names: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """Every name this team is known by, Odds API name first."""
+    folded_names: frozenset[str] = field(init=False, repr=False, compare=False)
+    """``all_names`` folded (see ``names.fold``): precomputed because every comparison needs them."""
 
-    @property
-    def all_names(self) -> tuple[str, ...]:
-        """Every name this team is known by, Odds API name first."""
-        return (self.odds_name, self.kalshi_name, *self.names)
-
-    @property
-    def folded_names(self) -> frozenset[str]:
-        return _folded(self.all_names)
+    def __post_init__(self) -> None:
+        all_names = (self.odds_name, self.kalshi_name, *self.names)
+        object.__setattr__(self, "codes", tuple(c for c in (self.code, *self.aliases) if c))
+        object.__setattr__(self, "all_names", all_names)
+        object.__setattr__(self, "folded_names", frozenset(fold(n) for n in all_names))
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +62,6 @@ class League:
     @property
     def series_prefixes(self) -> tuple[str, str, str]:
         return (self.winner_series, self.spread_series, self.total_series)
-
-
-@cache
-def _folded(names: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(fold(n) for n in names)
 
 
 def _league(key: str, sport_key: str, stem: str, **flags: bool) -> League:
