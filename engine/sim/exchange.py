@@ -9,6 +9,7 @@ layer turns into channel messages. Money is ``Decimal`` throughout and fees come
 from __future__ import annotations
 
 import itertools
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ from engine.sim.records import (
     TickerChange,
     Trade,
 )
+
+log = logging.getLogger(__name__)
 
 USER = "user"
 HOUSE = "house"
@@ -132,8 +135,12 @@ class Exchange:
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def _publish(self, event: ExchangeEvent) -> None:
+        """Listeners run after the state change; one failing listener never undoes it or starves the rest."""
         for listener in list(self._listeners):
-            listener(event)
+            try:
+                listener(event)
+            except Exception:
+                log.exception("exchange listener failed on %s", type(event).__name__)
 
     def _next_id(self, prefix: str) -> str:
         return f"{prefix}-{next(self._ids):010d}"

@@ -159,7 +159,7 @@ async def get_event(request: web.Request) -> web.Response:
 
 async def list_markets(request: web.Request) -> web.Response:
     ctx = _ctx(request)
-    limit = query_int(request, "limit", 100, 1, 1000)
+    limit = query_int(request, "limit", 100, 0, 1000) or 100  # the docs allow 0: the default page
     event = request.query.get("event_ticker", "")
     series = request.query.get("series_ticker", "")
     status = request.query.get("status", "")

@@ -170,3 +170,18 @@ def test_good_till_time_orders_expire() -> None:
     assert D("0.30") not in {lvl.price for lvl in ex.orderbook(ticker).yes_bids}
     with pytest.raises(OrderRejected, match="future"):
         _place(ex, ticker, "bid", "0.30", "2", "good_till_canceled", expiration_ts=int(NOW.timestamp()))
+
+
+def test_a_failing_listener_does_not_break_the_exchange(caplog: pytest.LogCaptureFixture) -> None:
+    ex, ticker = _exchange()
+    seen: list[ExchangeEvent] = []
+
+    def broken(event: ExchangeEvent) -> None:
+        raise RuntimeError("listener bug")
+
+    ex.subscribe(broken)
+    ex.subscribe(seen.append)
+    order = _place(ex, ticker, "bid", "0.45", "1", "immediate_or_cancel")
+    assert order.filled == 1
+    assert any(isinstance(e, FillEvent) for e in seen)
+    assert "listener failed" in caplog.text
