@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -108,7 +108,8 @@ class OddsServer:
         }
 
     def _filtered(self, request: web.Request, sport: str) -> list[Game]:
-        games = self._games(sport)
+        """Upcoming games of ``sport`` (finished ones only appear in scores) narrowed by the query."""
+        games = [g for g in self._games(sport) if g.odds_id not in self.state.results]
         ids = {i for i in request.query.get("eventIds", "").split(",") if i}
         if ids:
             games = [g for g in games if g.odds_id in ids]
@@ -221,19 +222,18 @@ class OddsServer:
         cost = 2 if days_from else 1
         if not self.state.charge(cost):
             return self._fail(401, "OUT_OF_USAGE_CREDITS", "Usage quota has been reached.")
-        now: datetime = self.clock()
         out = []
         for game in self._games(sport):
             event = self._event(game)
             event.update({"completed": False, "scores": None, "last_update": None})
-            if game.commence <= now:
-                event["last_update"] = iso(now)
+            final = self.state.results.get(game.odds_id)
+            if final is not None:
+                away, home, finished = final
+                event.update({"completed": True, "last_update": iso(finished)})
                 event["scores"] = [
-                    {"name": game.away.odds_name, "score": "0"},
-                    {"name": game.home.odds_name, "score": "0"},
+                    {"name": game.away.odds_name, "score": str(away)},
+                    {"name": game.home.odds_name, "score": str(home)},
                 ]
-            if game.commence + timedelta(hours=3) <= now:
-                event["completed"] = True
             out.append(event)
         return self._json(out, last=cost)
 

@@ -54,6 +54,8 @@ class OddsState:
     credits_remaining: int
     credits_used: int = 0
     quotes: dict[tuple[str, str], BookQuote] = field(default_factory=dict)
+    results: dict[str, tuple[int, int, datetime]] = field(default_factory=dict)
+    """Final (away, home) scores of finished games by Odds API id, and when they were recorded."""
 
     def set_quote(self, game: Game, book: str, fair_home: float, now: datetime, *, stale: bool = False) -> None:
         """Quote ``fair_home`` with the book's vig; a stale book keeps its previous quote and time."""

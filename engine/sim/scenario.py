@@ -77,6 +77,23 @@ class Scenario:
             self.true_home[game.event_ticker] = min(max(p, 0.05), 0.95)
         self.quote_all()
 
+    def finish_game(self, event_ticker: str, home_wins: bool | None = None) -> tuple[int, int]:
+        """End a game: draw the winner from the hidden probability (unless told), settle both Kalshi
+        markets and post the final score to the Odds API scores. Returns (away, home) points."""
+        game = next((g for g in self.board.games if g.event_ticker == event_ticker), None)
+        if game is None:
+            raise KeyError(event_ticker)
+        if home_wins is None:
+            home_wins = self.rng.random() < self.true_home[event_ticker]
+        loser = self.rng.randint(0, 5)
+        winner = loser + self.rng.randint(1, 7)
+        away, home = (loser, winner) if home_wins else (winner, loser)
+        now = self.clock()
+        self.exchange.settle(game.home_ticker, "yes" if home_wins else "no", now)
+        self.exchange.settle(game.away_ticker, "no" if home_wins else "yes", now)
+        self.odds.results[game.odds_id] = (away, home, now)
+        return away, home
+
     def _quote_game(self, game: Game, now: datetime, *, initial: bool) -> None:
         p = self.true_home[game.event_ticker]
         shift_ticker = None

@@ -133,3 +133,21 @@ async def test_decimal_odds_and_unix_dates(sim: Simulator) -> None:
     assert all(o.decimal_odds > 1 for b in parsed.bookmakers for m in b.markets for o in m.outcomes)
     bad = await _get(sim, f"/v4/sports/{NFL}/odds", regions="us", markets="h2h", dateFormat="rfc")
     assert bad.status_code == 422
+
+
+async def test_finished_game_settles_kalshi_and_posts_the_score(sim: Simulator) -> None:
+    game = next(g for g in sim.board.games if g.sport_key == NFL)
+    away, home = sim.scenario.finish_game(game.event_ticker, home_wins=True)
+    assert home > away
+    assert sim.exchange.markets[game.home_ticker].result == "yes"
+    assert sim.exchange.markets[game.away_ticker].result == "no"
+    scores = (await _get(sim, f"/v4/sports/{NFL}/scores")).json()
+    final = next(e for e in scores if e["id"] == game.odds_id)
+    assert final["completed"] is True
+    assert {s["name"]: s["score"] for s in final["scores"]} == {
+        game.away.odds_name: str(away),
+        game.home.odds_name: str(home),
+    }
+    assert all(e["completed"] is False for e in scores if e["id"] != game.odds_id)
+    upcoming = (await _get(sim, f"/v4/sports/{NFL}/events")).json()
+    assert game.odds_id not in {e["id"] for e in upcoming}
