@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from engine.markets.kalshi import Orderbook
-from engine.money import CENT, ONE, ZERO
+from engine.money import ONE, ZERO
 from engine.pricing.fees import FeeSchedule, charge_fill
 from engine.sim.board import Board, Game
 from engine.sim.book import NO, YES, MarketBook, Resting
@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 
 USER = "user"
 HOUSE = "house"
-TICK = CENT
 
 
 class OrderRejected(Exception):
@@ -177,7 +176,7 @@ class Exchange:
         for level in book.best_first(opposite):
             if count <= ZERO or level + price < ONE:
                 break
-            for resting in list(book.ladder(opposite)[level]):
+            for resting in list(book.ladder(opposite).get(level, ())):
                 if count <= ZERO:
                     break
                 if resting.owner != USER:
