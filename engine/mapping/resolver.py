@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from engine.mapping.games import GameMatch, GameMiss, GameQuery, KalshiSide, OddsIndex
 from engine.mapping.groups import winner_groups as _winner_groups
@@ -31,12 +32,14 @@ NO_TEXT = 0.95
 """Confidence factor when the market text neither confirms nor contradicts the YES side."""
 _PERIOD = re.compile(r"\b(?:1st|2nd|3rd|4th|first|second|third|fourth) (?:half|quarter|period|inning)|\bQ[1-4]\b", re.I)
 _BEYOND_90 = re.compile(r"extra time|penalt|to advance|qualif", re.IGNORECASE)
-_PERIOD_HINT = re.compile(r"half|quarter|period|inning|q[1-4]", re.IGNORECASE)
 
 
+@lru_cache(maxsize=16384)
 def _is_period(text: str) -> bool:
-    """A half/quarter/period market; the cheap hint keeps the full pattern off the common path."""
-    return _PERIOD_HINT.search(text) is not None and _PERIOD.search(text) is not None
+    """A half/quarter/period market; plain substring tests keep the full pattern off the common path."""
+    low = text.lower()
+    hint = "half" in low or "quarter" in low or "period" in low or "inning" in low or "q" in low
+    return hint and _PERIOD.search(text) is not None
 
 
 _KIND_SUFFIX = {"winner": ("team", "tie"), "spread": ("team_line",), "total": ("line",)}
@@ -116,11 +119,14 @@ class _Resolver:
             index.prepare_fuzzy(LEAGUES[key], names)
         for group, query in queries.values():
             found = index.find(query)
-            for market, suffix in group.markets:
-                if isinstance(found, GameMiss):
+            if isinstance(found, GameMiss):
+                for market, _ in group.markets:
                     self.miss(market, found.reason)
-                else:
-                    self._market(market, suffix, group, query, found)
+                continue
+            codes = Evidence("ticker_codes", 1.0, f"{query.away.code}@{query.home.code} {query.day}")
+            base = (codes, *found.evidence)
+            for market, suffix in group.markets:
+                self._market(market, suffix, group, query, found, base)
         return MappingResult(self.matches, tuple(self.unmatched))
 
     def _groups(self) -> list[_Group]:
@@ -267,7 +273,16 @@ class _Resolver:
                 out.append(side)
         return out[0], out[1]
 
-    def _market(self, market: KalshiMarket, suffix: Suffix, group: _Group, query: GameQuery, game: GameMatch) -> None:
+    def _market(
+        self,
+        market: KalshiMarket,
+        suffix: Suffix,
+        group: _Group,
+        query: GameQuery,
+        game: GameMatch,
+        base: tuple[Evidence, ...],
+    ) -> None:
+        """Decide one market of a matched game: which outcome (and line) YES is, or why it cannot be told."""
         if _is_period(market.title) or _is_period(market.rules_primary):
             self.miss(market, "market is on a period (half/quarter), not the full game")
             return
@@ -277,8 +292,7 @@ class _Resolver:
             )
             return
         sides = {query.home.code: (query.home, query.away), query.away.code: (query.away, query.home)}
-        evidence = list(game.evidence)
-        evidence.insert(0, Evidence("ticker_codes", 1.0, f"{query.away.code}@{query.home.code} {query.day}"))
+        evidence = list(base)
         outcome: str
         point: Decimal | None = None
         if group.kind == "winner":
@@ -342,9 +356,8 @@ class _Resolver:
                 )
                 return
             evidence.append(Evidence("strike", 1.0 if line else 0.5, f"YES = {outcome} {point}"))
-        confidence = game.confidence * (
-            NO_TEXT if any(e.signal == "rules_text" and e.score < 1 for e in evidence) else 1.0
-        )
+        unconfirmed = any(e.signal == "rules_text" and e.score < 1 for e in evidence[len(base) :])
+        confidence = game.confidence * (NO_TEXT if unconfirmed else 1.0)
         if confidence < THRESHOLD:
             self.miss(market, f"confidence {confidence:.2f} below threshold {THRESHOLD}")
             return

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, time
+from functools import lru_cache
 
 _MONTHS = {
     m: i
@@ -40,7 +41,9 @@ class EventTicker:
     game: int | None
 
 
+@lru_cache(maxsize=65536)
 def parse_event_ticker(event_ticker: str) -> EventTicker:
+    """Parse (memoised: the same events are re-mapped on every poll); raises :class:`TickerError`."""
     series, sep, body = event_ticker.partition("-")
     if not sep or not body:
         raise TickerError(f"{event_ticker}: no date/teams segment after the series")
@@ -80,7 +83,9 @@ class Suffix:
     number: int | None = None
 
 
+@lru_cache(maxsize=65536)
 def parse_suffix(suffix: str) -> Suffix:
+    """Parse (memoised: suffixes are mostly team codes, shared by thousands of markets)."""
     s = suffix.upper()
     if s == "TIE":
         return Suffix("tie")
