@@ -30,7 +30,9 @@ THRESHOLD = 0.75
 """Minimum confidence for an automatic match."""
 NO_TEXT = 0.95
 """Confidence factor when the market text neither confirms nor contradicts the YES side."""
-_PERIOD = re.compile(r"\b(?:1st|2nd|3rd|4th|first|second|third|fourth) (?:half|quarter|period|inning)|\bQ[1-4]\b", re.I)
+_PERIOD = re.compile(
+    r"\b(?:1st|2nd|3rd|4th|first|second|third|fourth)(?: \d+)? (?:half|quarter|period|innings?)|\bQ[1-4]\b", re.I
+)
 _BEYOND_90 = re.compile(r"extra time|penalt|to advance|qualif", re.IGNORECASE)
 
 

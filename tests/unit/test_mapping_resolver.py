@@ -211,6 +211,11 @@ def test_totals_over_and_under() -> None:
     odd = mk("KXNHLTOTAL-26OCT16PITCOL-U6", strike_type="less", cap="5.5")
     half = mk("KXNHLTOTAL-26OCT16PITCOL-3", title="1st Period: Over 2.5 goals scored", strike_type="greater",
               floor="2.5")  # fmt: skip
+    innings = mk("KXMLBTOTAL-26JUN02WSHTB-5", title="First 5 Innings: Over 4.5 runs scored", strike_type="greater",
+                 floor="4.5")  # fmt: skip
+    assert not resolve(
+        [innings], [ev("m", MLB, "2026-06-02T22:50:00+00:00", "Tampa Bay Rays", "Washington Nationals")]
+    ).matches
     result = resolve([over, under, half, odd], events)
     assert (result.matches[over.ticker].outcome, result.matches[over.ticker].point) == ("Over", Decimal("6.5"))
     assert half.ticker not in result.matches
