@@ -27,7 +27,6 @@ from engine.sim.records import (
     CANCELED,
     EXECUTED,
     FOK,
-    GTC,
     IOC,
     RESTING,
     BookChange,
@@ -264,14 +263,15 @@ class Exchange:
             order.status = CANCELED
         else:
             self._match(state, order, now)
-            if order.remaining > ZERO and time_in_force in (IOC, FOK):
+            if order.remaining <= ZERO:
+                order.status = EXECUTED
+            elif order.status == CANCELED or time_in_force in (IOC, FOK):
+                # self-trade prevention stopped it, or nothing is left to rest: the remainder is cancelled
                 order.remaining = ZERO
                 order.status = CANCELED
-            elif order.remaining > ZERO and order.status == RESTING and time_in_force == GTC:
+            else:
                 side = YES if book_side == BID else NO
                 book.add(Resting(order.order_id, USER, side, order.own_price, order.remaining))
-            elif order.status == RESTING:
-                order.status = EXECUTED
         self._publish_diff(ticker, before, client_order_id)
         self._publish(OrderChange(order.order_id))
         if order.filled > ZERO:
