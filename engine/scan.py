@@ -10,6 +10,7 @@ from typing import Any
 from engine.config.profiles import Profile
 from engine.detection.detector import DetectionContext, DetectionResult, detect
 from engine.errors import PayloadError
+from engine.mapping.overrides import Overrides
 from engine.mapping.resolver import resolve, winner_groups
 from engine.mapping.types import MappingResult, Unmatched
 from engine.markets.snapshot import Snapshot
@@ -41,8 +42,14 @@ class ScanReport:
         }
 
 
-def scan(snapshot: Snapshot, profile: Profile, bankroll: Decimal, max_position: int) -> ScanReport:
-    mapping = resolve(snapshot.markets, snapshot.odds)
+def scan(
+    snapshot: Snapshot,
+    profile: Profile,
+    bankroll: Decimal,
+    max_position: int,
+    overrides: Overrides | None = None,
+) -> ScanReport:
+    mapping = resolve(snapshot.markets, snapshot.odds, overrides=overrides)
     ctx = DetectionContext(profile, bankroll, max_position, snapshot.series)
     result = detect(
         snapshot.markets,

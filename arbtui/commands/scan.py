@@ -12,6 +12,7 @@ from arbtui.textable import render_table
 from engine.config.profiles import build_profile
 from engine.config.settings import load_settings
 from engine.detection.signals import SignalKind
+from engine.mapping.overrides import load_overrides
 from engine.markets.snapshot import load_snapshot
 from engine.money import money_str, price_str
 from engine.scan import ScanReport, scan
@@ -38,6 +39,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--profile", help="trading profile (default: TRADING_PROFILE)")
     parser.add_argument("--bankroll", type=_decimal, help="bankroll in dollars (default: TRADING_BANKROLL)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument(
+        "--overrides", help="mapping overrides file: manual pairs and blocks (default: MAPPING_OVERRIDES_FILE)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -45,7 +49,9 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     profile = settings.profile() if args.profile is None else build_profile(args.profile)
     bankroll = args.bankroll if args.bankroll is not None else settings.trading_bankroll
-    report = scan(load_snapshot(args.snapshot), profile, bankroll, settings.max_position_size)
+    overrides_path = args.overrides or settings.mapping_overrides_file
+    overrides = load_overrides(overrides_path) if overrides_path else None
+    report = scan(load_snapshot(args.snapshot), profile, bankroll, settings.max_position_size, overrides)
     if args.json:
         json.dump(report.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")

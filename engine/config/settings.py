@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     profile_books: str | None = Field(None, description="Override the books, comma-separated Odds API keys.")
     profile_vig_method: VigMethod | None = Field(None, description="Override the vig removal method.")
 
+    mapping_overrides_file: Path | None = Field(
+        None, description="JSON file of manual pairs and blocks that always win over automatic mapping."
+    )
+
     database_url: str = Field("sqlite:///arbtui.db", description="SQLite path or postgresql:// URL.")
     redis_url: str | None = Field(None, description="redis:// URL for the live quote cache (optional).")
     questdb_conf: str | None = Field(None, description="QuestDB client conf string (optional).")

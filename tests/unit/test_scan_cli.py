@@ -106,3 +106,21 @@ def test_help_lists_subcommands() -> None:
     proc = subprocess.run([sys.executable, "-m", "arbtui.cli", "--help"], capture_output=True, text=True, check=True)
     for name in ("scan", "bench", "map", "sim", "doctor", "capture"):
         assert name in proc.stdout
+
+
+def test_overrides_block_a_market(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "overrides.json"
+    path.write_text(
+        json.dumps({"blocks": [{"ticker": "KXNHLGAME-26NOV27NYRBOS-NYR", "reason": "operator: injury news"}]})
+    )
+    out = scan_json(capsys, "--overrides", str(path))
+    assert not any(s["ticker"] == "KXNHLGAME-26NOV27NYRBOS-NYR" for s in out["signals"])
+    reasons = {u["ticker"]: u["reason"] for u in out["unmatched"]}
+    assert "injury news" in reasons["KXNHLGAME-26NOV27NYRBOS-NYR"]
+
+
+def test_bad_overrides_file_is_a_clear_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "overrides.json"
+    path.write_text("{oops")
+    assert main(["scan", str(EXAMPLE), "--overrides", str(path)]) == 1
+    assert "overrides file" in capsys.readouterr().err
