@@ -182,10 +182,31 @@ class Exchange:
                     continue
                 order = self.orders[resting.order_id]
                 qty = min(count, resting.remaining)
+                opening = qty - min(qty, self._closing(order.ticker, order.book_side))
+                if self._worst_cost(state.fees, order.own_price, opening) > self.balance:
+                    # no collateral left for it: the exchange cancels the order rather than overdraw
+                    self.cancel_order(order.order_id, now, publish_book=False)
+                    continue
                 book.fill(resting, qty)
                 count -= qty
                 self._execute(order, qty, order.price, maker=True, now=now)
         return count
+
+    @staticmethod
+    def _worst_cost(fees: FeeSchedule, unit: Decimal, count: Decimal) -> Decimal:
+        """Upper bound of what buying ``count`` at ``unit`` or better can cost: the fee peaks at $0.50 and
+        each fill may add a cent of rounding."""
+        if count <= ZERO:
+            return ZERO
+        return unit * count + fees.trade_fee(Decimal("0.5"), count) + Decimal("0.05")
+
+    def available_balance(self) -> Decimal:
+        """Cash not held as collateral for resting orders."""
+        held = ZERO
+        for order in self.orders.values():
+            if order.status == RESTING:
+                held += self._worst_cost(self.markets[order.ticker].fees, order.own_price, order.remaining)
+        return self.balance - held
 
     def _publish_diff(self, ticker: str, before: dict[str, dict[Decimal, Decimal]], client_order_id: str) -> None:
         book = self.markets[ticker].book
@@ -231,8 +252,8 @@ class Exchange:
             if group.triggered:
                 raise OrderRejected(409, "order_group_triggered", "order group limit reached; reset it first")
         unit = price if book_side == BID else ONE - price
-        worst_cost = unit * count + state.fees.trade_fee(price, count)
-        if self._closing(ticker, book_side) < count and worst_cost > self.balance:
+        worst_cost = self._worst_cost(state.fees, unit, count)
+        if self._closing(ticker, book_side) < count and worst_cost > self.available_balance():
             raise OrderRejected(400, "insufficient_balance", "insufficient balance for this order")
         book = state.book
         crossing = self._crossing_quantity(book, book_side, price)

@@ -47,28 +47,36 @@ def test_books_never_cross_and_records_add_up(flow: list[tuple[object, ...]]) ->
     for action in flow:
         if action[0] == "requote":
             _house(ex, ticker, action[1], action[2])  # type: ignore[arg-type]
-            continue
-        side, price, count, tif, stp = action
-        try:
-            ex.place_order(
-                ticker=ticker,
-                book_side=str(side),
-                price=price,  # type: ignore[arg-type]
-                count=count,  # type: ignore[arg-type]
-                time_in_force=str(tif),
-                post_only=False,
-                self_trade_prevention=str(stp),
-                client_order_id="",
-                order_group_id="",
-                expiration_ts=None,
-                now=NOW,
-            )
-        except OrderRejected as exc:
-            assert exc.code == "insufficient_balance"
+        else:
+            _order(ex, ticker, action)
         bid = ex.best_yes_bid(ticker)
         ask = ex.best_yes_ask(ticker)
         assert bid is None or ask is None or bid < ask, "crossed book"
         assert ex.balance >= ZERO
+    _check_records(ex, ticker)
+
+
+def _order(ex: Exchange, ticker: str, action: tuple[object, ...]) -> None:
+    side, price, count, tif, stp = action
+    try:
+        ex.place_order(
+            ticker=ticker,
+            book_side=str(side),
+            price=price,  # type: ignore[arg-type]
+            count=count,  # type: ignore[arg-type]
+            time_in_force=str(tif),
+            post_only=False,
+            self_trade_prevention=str(stp),
+            client_order_id="",
+            order_group_id="",
+            expiration_ts=None,
+            now=NOW,
+        )
+    except OrderRejected as exc:
+        assert exc.code == "insufficient_balance"
+
+
+def _check_records(ex: Exchange, ticker: str) -> None:
     position = ZERO
     for order in ex.orders.values():
         filled = sum((f.count for f in ex.fills if f.order_id == order.order_id), ZERO)
@@ -83,3 +91,11 @@ def test_books_never_cross_and_records_add_up(flow: list[tuple[object, ...]]) ->
         assert fill.fee >= ZERO
     held = ex.positions.get(ticker)
     assert (held.position if held else ZERO) == position
+    # money is conserved: once the market settles YES, every YES contract bought paid $1 (by netting or
+    # by settlement) and nothing else came in or out but prices and fees
+    spent = sum(
+        ((f.yes_price if f.book_side == "bid" else ONE - f.yes_price) * f.count + f.fee for f in ex.fills), ZERO
+    )
+    yes_bought = sum((f.count for f in ex.fills if f.book_side == "bid"), ZERO)
+    ex.settle(ticker, "yes", NOW)
+    assert ex.balance == Decimal(100) - spent + yes_bought
