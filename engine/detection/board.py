@@ -46,6 +46,7 @@ class Board:
         self._arrays = ScreenArrays(list(self.markets), ctx.profile)
         self._group_screen = GroupScreen([[m.ticker for m in g] for g in self._groups], self._arrays)
         self._rows: dict[str, RowQuotes] = {}
+        self._dirty: set[str] = set()  # rows changed since the arrays were last written
         self._cells: CellCache = {}
         for market in self.markets.values():
             self._arrays.set_market(market, mapping.matches.get(market.ticker), ctx.fees_for(market))
@@ -91,6 +92,9 @@ class Board:
 
     def reevaluate(self, now: datetime) -> None:
         """Time passing alone changes answers (quotes go stale, games start): screen the whole board."""
+        for ticker in self._dirty:
+            self._arrays.set_quotes(ticker, self._rows[ticker])
+        self._dirty.clear()
         self._results.clear()
         for ticker in self._arrays.candidates(now):
             self._evaluate(ticker, now)
@@ -115,12 +119,13 @@ class Board:
         return self._exact(ticker, now)
 
     def _set_quotes(self, event: OddsEvent | None, tickers: Sequence[str]) -> None:
-        """Tickers are all mapped to ``event``: their rows are built in one pass over its books."""
+        """Tickers are all mapped to ``event``: their rows are built in one pass over its books. The arrays
+        are written lazily, before the next whole-board screen: single changes use the scalar screen."""
         matches = [self.mapping.matches[t] for t in tickers]
         rows = rows_for_event(event, matches, self.ctx.profile, self._cells)
         for ticker, row in zip(tickers, rows, strict=True):
             self._rows[ticker] = row
-            self._arrays.set_quotes(ticker, event, row)
+        self._dirty.update(tickers)
 
     def _screen(self, tickers: Sequence[str], now: datetime) -> None:
         """The scalar screen for the few rows one change touches, then the exact rules where it passes."""
@@ -132,7 +137,7 @@ class Board:
             passes = (
                 row is not None
                 and bool(a.priceable[i])
-                and float(a.commence[i]) > t
+                and row.commence > t
                 and row_may_signal(
                     row,
                     float(a.ask_yes[i]),

@@ -39,10 +39,12 @@ class RowQuotes:
     updated: list[float]
     hedge_yes: list[list[float]]  # implied probabilities of the outcomes YES does not pay on
     hedge_no: list[float]  # implied probability of the outcome YES pays on
+    commence: float = -math.inf  # game start (unix seconds); -inf without an event
 
 
-def _empty_row(books: int) -> RowQuotes:
-    return RowQuotes([math.nan] * books, [-math.inf] * books, [[math.inf] * MAX_HEDGE_LEGS] * books, [math.inf] * books)
+def _empty_row(books: int, commence: float) -> RowQuotes:
+    hedges = [[math.inf] * MAX_HEDGE_LEGS] * books
+    return RowQuotes([math.nan] * books, [-math.inf] * books, hedges, [math.inf] * books, commence)
 
 
 Cell = tuple[float, float, list[float], float]  # fair YES, quote time, hedge legs (YES side), hedge (NO side)
@@ -73,9 +75,10 @@ def rows_for_event(
     With ``cache``, a book whose market object is unchanged since the last call is not recomputed: a feed
     update usually moves one book, and the quote objects are immutable, so identity means equality.
     """
-    rows = [_empty_row(len(profile.books)) for _ in matches]
     if event is None:
-        return rows
+        return [_empty_row(len(profile.books), -math.inf) for _ in matches]
+    commence = event.commence_time.timestamp()
+    rows = [_empty_row(len(profile.books), commence) for _ in matches]
     for j, key in enumerate(profile.books):
         bookmaker = event.bookmaker(key)
         if bookmaker is None:
@@ -166,44 +169,40 @@ class ScreenArrays:
         self.ask_yes[i] = _ask(book, "yes")
         self.ask_no[i] = _ask(book, "no")
 
-    def set_quotes(self, ticker: str, event: OddsEvent | None, row: RowQuotes) -> None:
+    def set_quotes(self, ticker: str, row: RowQuotes) -> None:
         i = self.index[ticker]
-        self.commence[i] = event.commence_time.timestamp() if event is not None else -np.inf
+        self.commence[i] = row.commence
         self.fair[i] = row.fair
         self.updated[i] = row.updated
         self.hedge_yes[i] = row.hedge_yes
         self.hedge_no[i] = row.hedge_no
 
-    def candidates(self, now: datetime, rows: npt.NDArray[np.intp] | None = None) -> list[str]:
-        """Tickers where an edge or arb signal may exist at ``now`` (all rows, or just ``rows``)."""
-        sel = slice(None) if rows is None else rows
+    def candidates(self, now: datetime) -> list[str]:
+        """Tickers where an edge or arb signal may exist at ``now``."""
         p = self.profile
         t = now.timestamp()
-        fair = self.fair[sel]
-        fresh = (self.updated[sel] >= t - p.max_quote_age_s) & ~np.isnan(fair)
+        fair = self.fair
+        fresh = (self.updated >= t - p.max_quote_age_s) & ~np.isnan(fair)
         n_fresh = fresh.sum(axis=1)
-        base = self.priceable[sel] & (self.commence[sel] > t) & (n_fresh >= 1)
+        base = self.priceable & (self.commence > t) & (n_fresh >= 1)
         masked = np.where(fresh, fair, np.nan)
         sorted_fair = np.sort(np.where(fresh, fair, np.inf), axis=1)
         q = _median_of_sorted(sorted_fair, n_fresh)
-        rate = self.rate[sel]
+        rate = self.rate
         min_edge = float(p.min_edge) - EPS
         hit = np.zeros(len(q), dtype=np.bool_)
         for ask, side_fair, book_fair, hedges in (
-            (self.ask_yes[sel], q, masked, self.hedge_yes[sel]),
-            (self.ask_no[sel], 1.0 - q, 1.0 - masked, self.hedge_no[sel][:, :, None]),
+            (self.ask_yes, q, masked, self.hedge_yes),
+            (self.ask_no, 1.0 - q, 1.0 - masked, self.hedge_no[:, :, None]),
         ):
             p_eff = ask + rate * ask * (1.0 - ask)
             with np.errstate(invalid="ignore"):
                 agree = (book_fair - p_eff[:, None] >= min_edge).sum(axis=1)
                 edge = (n_fresh >= p.book_consensus) & (side_fair - p_eff >= min_edge) & (agree >= p.book_consensus)
                 best_hedge = np.where(fresh[:, :, None], hedges, np.inf).min(axis=1).sum(axis=1)
-                arb = ~self.pushable[sel] & (1.0 - p_eff - best_hedge > -EPS)
+                arb = ~self.pushable & (1.0 - p_eff - best_hedge > -EPS)
             hit |= edge | arb
-        picked = np.nonzero(base & hit)[0]
-        if rows is not None:
-            picked = rows[picked]
-        return [self.tickers[i] for i in picked]
+        return [self.tickers[i] for i in np.nonzero(base & hit)[0]]
 
 
 def _median_of_sorted(sorted_rows: Floats, counts: npt.NDArray[np.intp]) -> Floats:
