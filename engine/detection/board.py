@@ -8,6 +8,7 @@ I/O and reads no clock: the pipeline passes ``now`` with every change.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -19,7 +20,7 @@ from engine.mapping.types import MappingResult
 from engine.markets.kalshi import KalshiMarket, Orderbook
 from engine.markets.odds import OddsEvent
 
-_NOTHING = MarketResult()
+_NO_ASKS = (math.nan, math.nan)
 
 
 class Board:
@@ -47,16 +48,19 @@ class Board:
         self._group_screen = GroupScreen([[m.ticker for m in g] for g in self._groups], self._arrays)
         self._rows: dict[str, RowQuotes] = {}
         self._dirty: set[str] = set()  # rows changed since the arrays were last written
+        self._static: dict[str, tuple[bool, float, bool]] = {}  # priceable, taker rate, pushable
+        self._asks: dict[str, tuple[float, float]] = {}
         self._cells: CellCache = {}
         for market in self.markets.values():
-            self._arrays.set_market(market, mapping.matches.get(market.ticker), ctx.fees_for(market))
+            fees = ctx.fees_for(market)
+            self._static[market.ticker] = self._arrays.set_market(market, mapping.matches.get(market.ticker), fees)
 
     def load(self, books: Iterable[Orderbook], events: Iterable[OddsEvent], now: datetime) -> None:
         """Take a full state and evaluate everything once."""
         for book in books:
             if book.ticker in self.markets:
                 self.books[book.ticker] = book
-                self._arrays.set_book(book)
+                self._asks[book.ticker] = self._arrays.set_book(book)
         self.events.update((e.id, e) for e in events)
         for event_id, tickers in self._by_event.items():
             self._set_quotes(self.events.get(event_id), tickers)
@@ -74,7 +78,7 @@ class Board:
         if book.ticker not in self.markets:
             return
         self.books[book.ticker] = book
-        self._arrays.set_book(book)
+        self._asks[book.ticker] = self._arrays.set_book(book)
         self._screen([book.ticker], now)
         group = self._group_of.get(book.ticker)
         if group is not None:
@@ -83,7 +87,8 @@ class Board:
     def apply_market(self, market: KalshiMarket, now: datetime) -> None:
         """A lifecycle change (status, strike) of one market."""
         self.markets[market.ticker] = market
-        self._arrays.set_market(market, self.mapping.matches.get(market.ticker), self.ctx.fees_for(market))
+        match = self.mapping.matches.get(market.ticker)
+        self._static[market.ticker] = self._arrays.set_market(market, match, self.ctx.fees_for(market))
         self._screen([market.ticker], now)
         group = self._group_of.get(market.ticker)
         if group is not None:
@@ -129,24 +134,17 @@ class Board:
 
     def _screen(self, tickers: Sequence[str], now: datetime) -> None:
         """The scalar screen for the few rows one change touches, then the exact rules where it passes."""
-        a = self._arrays
         t = now.timestamp()
+        profile = self.ctx.profile
         for ticker in tickers:
-            i = a.index[ticker]
             row = self._rows.get(ticker)
+            priceable, rate, pushable = self._static[ticker]
+            ask_yes, ask_no = self._asks.get(ticker, _NO_ASKS)
             passes = (
                 row is not None
-                and bool(a.priceable[i])
+                and priceable
                 and row.commence > t
-                and row_may_signal(
-                    row,
-                    float(a.ask_yes[i]),
-                    float(a.ask_no[i]),
-                    float(a.rate[i]),
-                    bool(a.pushable[i]),
-                    self.ctx.profile,
-                    t,
-                )
+                and row_may_signal(row, ask_yes, ask_no, rate, pushable, profile, t)
             )
             if passes:
                 self._evaluate(ticker, now)

@@ -107,24 +107,29 @@ def row_may_signal(
     Callers check ``priceable`` and ``commence > t`` first; this is the price part of the rules.
     """
     cutoff = t - profile.max_quote_age_s
-    fresh = [j for j, u in enumerate(row.updated) if u >= cutoff and not math.isnan(row.fair[j])]
+    fair, updated = row.fair, row.updated
+    fresh = [j for j in range(len(fair)) if updated[j] >= cutoff and not math.isnan(fair[j])]
     if not fresh:
         return False
-    fairs = sorted(row.fair[j] for j in fresh)
+    fairs = sorted([fair[j] for j in fresh])
     n = len(fairs)
     q = (fairs[(n - 1) // 2] + fairs[n // 2]) / 2.0
     min_edge = float(profile.min_edge) - EPS
     need = profile.book_consensus
-    for ask, side_fair, book_fairs, legs in (
-        (ask_yes, q, fairs, [[row.hedge_yes[j][k] for j in fresh] for k in range(MAX_HEDGE_LEGS)]),
-        (ask_no, 1.0 - q, [1.0 - f for f in fairs], [[row.hedge_no[j] for j in fresh]]),
-    ):
-        if math.isnan(ask):
-            continue
-        p_eff = ask + rate * ask * (1.0 - ask)
-        if n >= need and side_fair - p_eff >= min_edge and sum(f - p_eff >= min_edge for f in book_fairs) >= need:
+    if not math.isnan(ask_yes):
+        p_eff = ask_yes + rate * ask_yes * (1.0 - ask_yes)
+        if n >= need and q - p_eff >= min_edge and sum(f - p_eff >= min_edge for f in fairs) >= need:
             return True
-        if not pushable and 1.0 - p_eff - sum(min(leg) for leg in legs) > -EPS:
+        if not pushable:
+            hedges = row.hedge_yes
+            cost = sum(min(hedges[j][k] for j in fresh) for k in range(MAX_HEDGE_LEGS))
+            if 1.0 - p_eff - cost > -EPS:
+                return True
+    if not math.isnan(ask_no):
+        p_eff = ask_no + rate * ask_no * (1.0 - ask_no)
+        if n >= need and (1.0 - q) - p_eff >= min_edge and sum((1.0 - f) - p_eff >= min_edge for f in fairs) >= need:
+            return True
+        if not pushable and 1.0 - p_eff - min(row.hedge_no[j] for j in fresh) > -EPS:
             return True
     return False
 
@@ -153,21 +158,28 @@ class ScreenArrays:
         self.hedge_yes = np.full((n, b, MAX_HEDGE_LEGS), np.inf)
         self.hedge_no = np.full((n, b), np.inf)
 
-    def set_market(self, market: KalshiMarket, match: MarketMatch | None, fees: FeeSchedule) -> None:
+    def set_market(
+        self, market: KalshiMarket, match: MarketMatch | None, fees: FeeSchedule
+    ) -> tuple[bool, float, bool]:
+        """Writes the row's static part and returns it (priceable, taker rate, pushable) for scalar use."""
         i = self.index[market.ticker]
-        self.priceable[i] = market.is_active and match is not None and fees.supported
-        self.rate[i] = float(fees.taker_rate) if fees.supported else 0.0
-        self.pushable[i] = (
+        priceable = market.is_active and match is not None and fees.supported
+        rate = float(fees.taker_rate) if fees.supported else 0.0
+        pushable = (
             match is not None
             and match.market_key is not MarketKind.WINNER
             and match.point is not None
             and match.point % 1 == 0
         )
+        self.priceable[i], self.rate[i], self.pushable[i] = priceable, rate, pushable
+        return priceable, rate, pushable
 
-    def set_book(self, book: Orderbook) -> None:
+    def set_book(self, book: Orderbook) -> tuple[float, float]:
+        """Writes the best YES and NO asks and returns them."""
         i = self.index[book.ticker]
-        self.ask_yes[i] = _ask(book, "yes")
-        self.ask_no[i] = _ask(book, "no")
+        asks = _ask(book, "yes"), _ask(book, "no")
+        self.ask_yes[i], self.ask_no[i] = asks
+        return asks
 
     def set_quotes(self, ticker: str, row: RowQuotes) -> None:
         i = self.index[ticker]
