@@ -31,7 +31,7 @@ from engine.sim.records import (
 from engine.sim.ws_messages import (
     delta_msg,
     fill_msg,
-    lifecycle_msg,
+    lifecycle_msgs,
     position_msg,
     snapshot_msg,
     ticker_msg,
@@ -43,6 +43,7 @@ WS_PATH = "/trade-api/ws/v2"
 MARKET_CHANNELS = ("orderbook_delta", "ticker", "trade", "market_lifecycle_v2")
 USER_CHANNELS = ("fill", "market_positions", "user_orders")
 CHANNELS = MARKET_CHANNELS + USER_CHANNELS
+UNFILTERED_CHANNELS = frozenset({"market_lifecycle_v2"})
 GARBAGE = '{"type": "orderbook_delta", "msg": {'
 
 
@@ -69,6 +70,13 @@ class Connection:
         transport = self.request.transport
         if transport is not None:
             transport.abort()
+
+
+def _wanted(channel: str, tickers: list[str] | None) -> set[str] | None:
+    """The markets a new subscription covers; ``market_lifecycle_v2`` takes no market filter (it gets all)."""
+    if tickers is None or channel in UNFILTERED_CHANNELS:
+        return None
+    return set(tickers)
 
 
 class CommandError(Exception):
@@ -229,11 +237,10 @@ class WebSocketHub:
         if "orderbook_delta" in channels and not tickers:
             raise CommandError(14, "Market Ticker required")
         for channel in channels:
-            wanted = set(tickers) if tickers is not None else None
-            if any(s.channel == channel and s.tickers == wanted for s in conn.subs.values()):
+            if any(s.channel == channel and s.tickers == _wanted(channel, tickers) for s in conn.subs.values()):
                 raise CommandError(6, "Already subscribed")
         for channel in channels:
-            sub = Subscription(next(conn.sids), channel, set(tickers) if tickers is not None else None)
+            sub = Subscription(next(conn.sids), channel, _wanted(channel, tickers))
             conn.subs[sub.sid] = sub
             self._send(conn, {"id": cmd_id, "type": "subscribed", "msg": {"channel": channel, "sid": sub.sid}})
             if channel == "orderbook_delta":
@@ -309,8 +316,8 @@ class WebSocketHub:
             state = ex.markets[event.ticker]
             if self._status.get(event.ticker, "active") != state.status:
                 self._status[event.ticker] = state.status
-                kind = "settled" if state.status == "finalized" else state.status
-                self._fan("market_lifecycle_v2", event.ticker, "market_lifecycle_v2", lifecycle_msg(state, kind))
+                for body in lifecycle_msgs(state, now):
+                    self._fan("market_lifecycle_v2", event.ticker, "market_lifecycle_v2", body)
         elif isinstance(event, Trade):
             self._fan("trade", event.ticker, "trade", trade_msg(event))
         elif isinstance(event, FillEvent):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -86,6 +86,8 @@ def trade_msg(trade: Trade) -> dict[str, Any]:
         "no_price_dollars": dollars(ONE - trade.yes_price),
         "count_fp": fp(trade.count),
         "taker_side": trade.taker_side,
+        "taker_outcome_side": trade.taker_side,
+        "taker_book_side": "bid" if trade.taker_side == "yes" else "ask",
         "is_block_trade": False,
         **stamps(trade.created),
     }
@@ -104,6 +106,8 @@ def fill_msg(fill: Fill) -> dict[str, Any]:
         "count_fp": fp(fill.count),
         "fee_cost": dollars(fill.fee),
         "action": "buy",
+        "outcome_side": fill.outcome_side,
+        "book_side": fill.book_side,
         **stamps(fill.created),
         "post_position_fp": fp(fill.post_position),
         "purchased_side": fill.outcome_side,
@@ -126,13 +130,14 @@ def position_msg(exchange: Exchange, ticker: str) -> dict[str, Any]:
 
 
 def user_order_msg(order: Order) -> dict[str, Any]:
-    return {
+    msg: dict[str, Any] = {
         "order_id": order.order_id,
         "user_id": "sim-user",
         "ticker": order.ticker,
         "status": order.status,
         "side": order.outcome_side,
         "is_yes": order.outcome_side == "yes",
+        "outcome_side": order.outcome_side,
         "book_side": order.book_side,
         "yes_price_dollars": dollars(order.price),
         "fill_count_fp": fp(order.filled),
@@ -140,19 +145,35 @@ def user_order_msg(order: Order) -> dict[str, Any]:
         "initial_count_fp": fp(order.initial),
         "taker_fill_cost_dollars": dollars(order.taker_cost),
         "maker_fill_cost_dollars": dollars(order.maker_cost),
+        "taker_fees_dollars": dollars(order.taker_fees),
+        "maker_fees_dollars": dollars(order.maker_fees),
         "client_order_id": order.client_order_id,
-        "order_group_id": order.order_group_id,
         "self_trade_prevention_type": order.self_trade_prevention,
         "created_time": iso(order.created),
         "created_ts_ms": int(order.created.timestamp() * 1000),
+        "last_update_time": iso(order.updated),
+        "last_updated_ts_ms": int(order.updated.timestamp() * 1000),
         "subaccount_number": 0,
     }
-
-
-def lifecycle_msg(state: MarketState, event_type: str) -> dict[str, Any]:
-    msg: dict[str, Any] = {"market_ticker": state.ticker, "event_type": event_type, "exchange_index": 0}
-    if state.result:
-        msg["result"] = state.result
-    if state.settled is not None:
-        msg["settled_ts"] = int(state.settled.timestamp())
+    if order.order_group_id:
+        msg["order_group_id"] = order.order_group_id
+    if order.expiration_ts is not None:
+        msg["expiration_time"] = iso(datetime.fromtimestamp(order.expiration_ts, tz=UTC))
+        msg["expiration_ts_ms"] = order.expiration_ts * 1000
     return msg
+
+
+def lifecycle_msgs(state: MarketState, now: datetime) -> list[dict[str, Any]]:
+    """The ``market_lifecycle_v2`` bodies for a market that just changed status: a finalized market is first
+    ``determined`` (result, settlement value) and then ``settled``; any other non-active status pauses it."""
+    base = {"market_ticker": state.ticker}
+    if state.status == "finalized":
+        settled = state.settled or now
+        determined: dict[str, Any] = {**base, "event_type": "determined", "determination_ts": int(settled.timestamp())}
+        if state.result:
+            determined["result"] = state.result
+        if state.settlement_value is not None:
+            determined["settlement_value"] = dollars(state.settlement_value)
+        return [determined, {**base, "event_type": "settled", "settled_ts": int(settled.timestamp())}]
+    paused = state.status != "active"
+    return [{**base, "event_type": "deactivated" if paused else "activated", "is_deactivated": paused}]

@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from kalshi_ws_docs import LIFECYCLE_EVENT_TYPES, REQUIRED_MSG_FIELDS
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -151,6 +152,56 @@ async def test_user_channels_report_fills_orders_and_positions(sim: Simulator, s
     assert seen["market_position"]["position_fp"] == "3.00"
     assert seen["trade"]["taker_side"] == "yes"
     assert seen["ticker"]["market_ticker"] == ticker
+
+
+async def test_channel_messages_carry_every_documented_required_field(sim: Simulator, sim_headers: SignHeaders) -> None:
+    game = sim.board.games[0]
+    ticker = game.home_ticker
+    ask = sim.exchange.best_yes_ask(ticker)
+    assert ask is not None
+    channels = ["orderbook_delta", "ticker", "trade", "fill", "market_positions", "user_orders"]
+    async with _open(sim, sim_headers) as ws:
+        await _subscribe(ws, channels, [ticker])
+        # market_lifecycle_v2 takes no market filter: one for another market still hears about this one
+        await _subscribe(ws, ["market_lifecycle_v2"], [game.away_ticker])
+        seen: dict[str, list[dict[str, Any]]] = {}
+        acks = 0
+        while acks < len(channels) + 1:
+            doc = await _recv(ws)
+            acks += doc["type"] == "subscribed"
+            seen.setdefault(doc["type"], []).append(doc)
+        sim.exchange.place_order(
+            ticker=ticker,
+            book_side="bid",
+            price=ask,
+            count=Decimal(2),
+            time_in_force="good_till_canceled",
+            post_only=False,
+            self_trade_prevention="taker_at_cross",
+            client_order_id="doc-1",
+            order_group_id="",
+            expiration_ts=None,
+            now=sim.scenario.clock(),
+        )
+        sim.scenario.finish_game(game.event_ticker, home_wins=True)
+        while len(seen.get("market_lifecycle_v2", [])) < 4:
+            doc = await _recv(ws)
+            if doc["type"] in REQUIRED_MSG_FIELDS:
+                seen.setdefault(doc["type"], []).append(doc)
+    for kind in REQUIRED_MSG_FIELDS:
+        assert seen.get(kind), f"no {kind} message"
+        for doc in seen[kind]:
+            missing = REQUIRED_MSG_FIELDS[kind] - set(doc["msg"])
+            assert not missing, f"{kind} lacks {sorted(missing)}"
+            assert isinstance(doc["sid"], int)
+    trade = seen["trade"][0]["msg"]
+    assert (trade["taker_outcome_side"], trade["taker_book_side"]) == ("yes", "bid")
+    fill = seen["fill"][0]["msg"]
+    assert (fill["outcome_side"], fill["book_side"]) == ("yes", "bid")
+    life = [d["msg"] for d in seen["market_lifecycle_v2"] if d["msg"]["market_ticker"] == ticker]
+    assert [m["event_type"] for m in life] == ["determined", "settled"]
+    assert life[0]["result"] == "yes" and life[0]["settlement_value"] == "1.0000" and "settled_ts" in life[1]
+    assert all(d["msg"]["event_type"] in LIFECYCLE_EVENT_TYPES for d in seen["market_lifecycle_v2"])
 
 
 async def test_command_errors_use_documented_codes(sim: Simulator, sim_headers: SignHeaders) -> None:
