@@ -12,7 +12,15 @@ from clientkit import eventually, kalshi_client, kalshi_ws
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from engine.config.settings import load_settings
-from engine.connectors.kalshi.messages import ChannelMessage, TickerUpdate
+from engine.connectors.kalshi.messages import (
+    ChannelMessage,
+    FillUpdate,
+    MarketLifecycle,
+    PositionUpdate,
+    TickerUpdate,
+    TradeUpdate,
+    UserOrderUpdate,
+)
 from engine.connectors.kalshi.models import BookSide, OrderRequest, TimeInForce
 from engine.connectors.kalshi.signing import KalshiSigner
 from engine.connectors.kalshi.ws import Backoff, KalshiWebSocket, ws_url_for
@@ -119,13 +127,19 @@ async def test_user_channels_report_our_fill_and_unsubscribe_stops_them(sim: Any
         handle = await ws.subscribe(["fill", "user_orders", "market_positions"])
         await ws.wait_books([ticker])
         ack = await kalshi.create_order(order)
-        seen: dict[str, ChannelMessage] = {}
-        while set(seen) != {"fill", "user_order", "market_position"}:
+        seen: dict[type, object] = {}
+        while set(seen) != {FillUpdate, UserOrderUpdate, PositionUpdate}:
             msg = await asyncio.wait_for(ws.events.get(), timeout=5)
-            if isinstance(msg, ChannelMessage):
-                seen[msg.type] = msg
-        assert seen["fill"].msg["order_id"] == ack.order_id and seen["fill"].ticker == ticker
-        assert seen["user_order"].msg["client_order_id"] == order.client_order_id
+            assert not isinstance(msg, ChannelMessage), msg
+            if isinstance(msg, FillUpdate | UserOrderUpdate | PositionUpdate):
+                seen[type(msg)] = msg
+        fill, user_order, position = seen[FillUpdate], seen[UserOrderUpdate], seen[PositionUpdate]
+        assert isinstance(fill, FillUpdate) and fill.order_id == ack.order_id and fill.ticker == ticker
+        assert (fill.outcome_side, fill.book_side, fill.count, fill.yes_price) == ("yes", "bid", D(1), ask.price)
+        assert fill.is_taker and fill.fee_cost is not None and fill.post_position == D(1)
+        assert isinstance(user_order, UserOrderUpdate) and user_order.client_order_id == order.client_order_id
+        assert user_order.status == "executed" and user_order.fill_count == D(1) and user_order.book_side == "bid"
+        assert isinstance(position, PositionUpdate) and position.ticker == ticker and position.position == D(1)
         await ws.unsubscribe(handle)
         await ws.wait_until(lambda: ws.acks >= 3, timeout_s=5)  # one "unsubscribed" per channel
         again = OrderRequest(ticker, BookSide.BID, D("0.01"), D("0.01"), str(uuid.uuid4()))
@@ -133,8 +147,37 @@ async def test_user_channels_report_our_fill_and_unsubscribe_stops_them(sim: Any
         # the resting order's book delta is queued with its user_order message: once the book shows it,
         # a user_order would have arrived too
         await ws.wait_until(lambda: books_match(ws, sim, [ticker]), timeout_s=5)
-    assert all(not isinstance(m, ChannelMessage) or m.type != "user_order" for m in drain(ws))
+    assert all(not isinstance(m, UserOrderUpdate) for m in drain(ws))
     assert ws.errors == []
+
+
+async def test_trade_and_lifecycle_messages_arrive_typed(sim: Any) -> None:
+    game = sim.board.games[0]
+    ticker = game.home_ticker
+    ask = sim.exchange.orderbook(ticker).best_ask("yes")
+    assert ask is not None
+    order = OrderRequest(ticker, BookSide.BID, D(2), ask.price, str(uuid.uuid4()), TimeInForce.IMMEDIATE_OR_CANCEL)
+    async with kalshi_ws(sim) as ws, kalshi_client(sim) as kalshi:
+        # lifecycle takes no market filter: asked with one market, it still reports the other
+        handle = await ws.subscribe(["trade", "market_lifecycle_v2"], [ticker])
+        await ws.wait_until(lambda: ws.is_subscribed(handle), timeout_s=5)
+        await kalshi.create_order(order)
+        sim.scenario.finish_game(game.event_ticker, home_wins=True)
+        trades: list[TradeUpdate] = []
+        life: list[MarketLifecycle] = []
+        while len(life) < 4:
+            msg = await asyncio.wait_for(ws.events.get(), timeout=5)
+            assert not isinstance(msg, ChannelMessage), msg
+            if isinstance(msg, TradeUpdate):
+                trades.append(msg)
+            elif isinstance(msg, MarketLifecycle):
+                life.append(msg)
+    assert trades and all(t.ticker == ticker and t.taker_outcome_side == "yes" for t in trades)
+    assert sum((t.count for t in trades), D(0)) == D(2)
+    assert {m.ticker for m in life} == {game.home_ticker, game.away_ticker}
+    home = [m for m in life if m.ticker == ticker]
+    assert [m.event_type for m in home] == ["determined", "settled"]
+    assert (home[0].result, home[0].settlement_value) == ("yes", D(1)) and home[1].settled_ts is not None
 
 
 def drain(ws: KalshiWebSocket) -> list[object]:

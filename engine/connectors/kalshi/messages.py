@@ -7,6 +7,7 @@ and drops that one message and keeps the connection.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -51,6 +52,99 @@ class TickerUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class TradeUpdate:
+    """``trade``: one public trade. ``taker_outcome_side`` is the side the taker is now positioned for."""
+
+    sid: int
+    trade_id: str
+    ticker: str
+    yes_price: Decimal
+    count: Decimal
+    taker_outcome_side: str  # "yes" or "no"
+    is_block_trade: bool
+    ts_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FillUpdate:
+    """``fill``: one of our fills. ``post_position`` is signed (positive YES, negative NO) when sent.
+    ``fee_cost`` is required by the schema but missing from the documented example: None means not sent
+    (reconcile with ``GET /portfolio/fills``), never zero."""
+
+    sid: int
+    trade_id: str
+    order_id: str
+    ticker: str
+    outcome_side: str  # "yes" or "no"
+    book_side: str  # "bid" (= outcome yes) or "ask" (= outcome no)
+    yes_price: Decimal
+    count: Decimal
+    fee_cost: Decimal | None
+    is_taker: bool
+    post_position: Decimal | None
+    client_order_id: str | None
+    ts_ms: int | None
+    subaccount: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PositionUpdate:
+    """``market_position``: our position in one market after a trade or settlement; ``position`` is signed."""
+
+    sid: int
+    ticker: str
+    position: Decimal
+    position_cost: Decimal
+    realized_pnl: Decimal
+    fees_paid: Decimal
+    position_fee_cost: Decimal
+    volume: Decimal
+    subaccount: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MarketLifecycle:
+    """``market_lifecycle_v2``: a market was created, (de)activated, re-dated, determined or settled. The
+    optional fields are present only for the event types the docs name for them."""
+
+    sid: int
+    ticker: str
+    event_type: str
+    result: str | None = None
+    settlement_value: Decimal | None = None
+    is_deactivated: bool | None = None
+    open_ts: int | None = None
+    close_ts: int | None = None
+    determination_ts: int | None = None
+    settled_ts: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserOrderUpdate:
+    """``user_order``: one of our orders was created, filled, canceled or otherwise changed."""
+
+    sid: int
+    order_id: str
+    client_order_id: str
+    ticker: str
+    status: str  # resting, canceled, executed
+    outcome_side: str
+    book_side: str
+    yes_price: Decimal
+    fill_count: Decimal
+    remaining_count: Decimal
+    initial_count: Decimal
+    taker_fill_cost: Decimal
+    maker_fill_cost: Decimal
+    taker_fees: Decimal | None
+    maker_fees: Decimal | None
+    order_group_id: str | None
+    created_ts_ms: int | None
+    last_updated_ts_ms: int | None
+    expiration_ts_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Subscribed:
     command_id: int | None
     channel: str
@@ -78,8 +172,8 @@ class WsError:
 
 @dataclass(frozen=True, slots=True)
 class ChannelMessage:
-    """Any other channel message (trade, fill, market_position, market_lifecycle_v2, user_order, ...),
-    kept as the decoded ``msg`` object for the consumer of that channel."""
+    """A message of a type without a typed record (event_lifecycle, order_group_updates, ...), kept as the
+    decoded ``msg`` object for the consumer of that channel."""
 
     type: str
     sid: int | None
@@ -88,7 +182,23 @@ class ChannelMessage:
     msg: dict[str, Any] = field(default_factory=dict)
 
 
-WsMessage = OrderbookSnapshot | OrderbookDelta | TickerUpdate | Subscribed | CommandAck | WsError | ChannelMessage
+WsMessage = (
+    OrderbookSnapshot
+    | OrderbookDelta
+    | TickerUpdate
+    | TradeUpdate
+    | FillUpdate
+    | PositionUpdate
+    | MarketLifecycle
+    | UserOrderUpdate
+    | Subscribed
+    | CommandAck
+    | WsError
+    | ChannelMessage
+)
+OUTCOME_SIDES = ("yes", "no")
+BOOK_SIDE_OF = {"yes": "bid", "no": "ask"}
+ORDER_STATUSES = ("resting", "canceled", "executed")
 
 
 def _int(doc: dict[str, Any], key: str, *, required: bool) -> int | None:
@@ -171,6 +281,184 @@ def _ticker(sid: int, msg: dict[str, Any]) -> TickerUpdate:
     )
 
 
+def _opt_int(r: FieldReader, name: str) -> int | None:
+    value = r.obj.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise r.fail(name, f"expected an integer, got {value!r}")
+    return value
+
+
+def _opt_bool(r: FieldReader, name: str, *, required: bool = False) -> bool | None:
+    value = r.obj.get(name)
+    if value is None:
+        if required:
+            raise r.fail(name, "missing")
+        return None
+    if not isinstance(value, bool):
+        raise r.fail(name, f"expected a boolean, got {value!r}")
+    return value
+
+
+def _amount(r: FieldReader, name: str, *, required: bool = True) -> Decimal | None:
+    """A signed ``*_dollars`` amount or ``*_fp`` position (cost, P&L, net position): any exact decimal."""
+    value = r.obj.get(name)
+    if value is None:
+        if required:
+            raise r.fail(name, "missing")
+        return None
+    try:
+        return parse_decimal(value)
+    except ValueError as exc:
+        raise r.fail(name, str(exc)) from None
+
+
+def _need(value: Decimal | None) -> Decimal:
+    assert value is not None  # required=True readers raise instead of returning None
+    return value
+
+
+def _side(r: FieldReader, name: str, allowed: tuple[str, ...]) -> str | None:
+    value = r.string(name, required=False)
+    if value and value not in allowed:
+        raise r.fail(name, f"expected one of {', '.join(allowed)}, got {value!r}")
+    return value or None
+
+
+def _outcome(r: FieldReader, legacy: str | None) -> tuple[str, str]:
+    """``(outcome_side, book_side)`` from the canonical fields, else from the deprecated ``legacy`` outcome;
+    the two must agree when both are sent."""
+    outcome = _side(r, "outcome_side", OUTCOME_SIDES) or legacy
+    book = _side(r, "book_side", ("bid", "ask"))
+    if outcome is None:
+        if book is None:
+            raise r.fail("outcome_side", "missing (and no book_side or legacy side to derive it from)")
+        outcome = "yes" if book == "bid" else "no"
+    if book is not None and BOOK_SIDE_OF[outcome] != book:
+        raise r.fail("book_side", f"{book!r} contradicts outcome_side {outcome!r}")
+    return outcome, BOOK_SIDE_OF[outcome]
+
+
+def _trade(sid: int, msg: dict[str, Any]) -> TradeUpdate:
+    r = FieldReader("kalshi ws trade", msg, "trade_id")
+    taker = _side(r, "taker_outcome_side", OUTCOME_SIDES) or _side(r, "taker_side", OUTCOME_SIDES)
+    if taker is None:
+        raise r.fail("taker_outcome_side", "missing (and no taker_side)")
+    book = _side(r, "taker_book_side", ("bid", "ask"))
+    if book is not None and BOOK_SIDE_OF[taker] != book:
+        raise r.fail("taker_book_side", f"{book!r} contradicts taker_outcome_side {taker!r}")
+    return TradeUpdate(
+        sid,
+        r.ident,
+        r.string("market_ticker"),
+        _need(r.price("yes_price_dollars")),
+        _need(r.count("count_fp")),
+        taker,
+        _opt_bool(r, "is_block_trade") or False,
+        _opt_int(r, "ts_ms"),
+    )
+
+
+def _fill(sid: int, msg: dict[str, Any]) -> FillUpdate:
+    r = FieldReader("kalshi ws fill", msg, "trade_id")
+    legacy = _side(r, "side", OUTCOME_SIDES)
+    action = _side(r, "action", ("buy", "sell"))
+    if legacy is not None and action == "sell":
+        legacy = "no" if legacy == "yes" else "yes"
+    outcome, book = _outcome(r, legacy or _side(r, "purchased_side", OUTCOME_SIDES))
+    is_taker = _opt_bool(r, "is_taker", required=True)
+    cid = r.string("client_order_id", required=False)
+    return FillUpdate(
+        sid,
+        r.ident,
+        r.string("order_id"),
+        r.string("market_ticker"),
+        outcome,
+        book,
+        _need(r.price("yes_price_dollars")),
+        _need(r.count("count_fp")),
+        _amount(r, "fee_cost", required=False),
+        bool(is_taker),
+        _amount(r, "post_position_fp", required=False),
+        cid or None,
+        _opt_int(r, "ts_ms"),
+        _opt_int(r, "subaccount"),
+    )
+
+
+def _position(sid: int, msg: dict[str, Any]) -> PositionUpdate:
+    r = FieldReader("kalshi ws market_position", msg, "market_ticker")
+    return PositionUpdate(
+        sid,
+        r.ident,
+        _need(_amount(r, "position_fp")),
+        _need(_amount(r, "position_cost_dollars")),
+        _need(_amount(r, "realized_pnl_dollars")),
+        _need(_amount(r, "fees_paid_dollars")),
+        _need(_amount(r, "position_fee_cost_dollars")),
+        _need(r.count("volume_fp")),
+        _opt_int(r, "subaccount"),
+    )
+
+
+def _lifecycle(sid: int, msg: dict[str, Any]) -> MarketLifecycle:
+    r = FieldReader("kalshi ws market_lifecycle_v2", msg, "market_ticker")
+    result = r.string("result", required=False)
+    return MarketLifecycle(
+        sid,
+        r.ident,
+        r.string("event_type"),
+        result or None,
+        r.price("settlement_value", required=False),
+        _opt_bool(r, "is_deactivated"),
+        _opt_int(r, "open_ts"),
+        _opt_int(r, "close_ts"),
+        _opt_int(r, "determination_ts"),
+        _opt_int(r, "settled_ts"),
+    )
+
+
+def _user_order(sid: int, msg: dict[str, Any]) -> UserOrderUpdate:
+    r = FieldReader("kalshi ws user_order", msg, "order_id")
+    status = r.string("status")
+    if status not in ORDER_STATUSES:
+        raise r.fail("status", f"expected one of {', '.join(ORDER_STATUSES)}, got {status!r}")
+    outcome, book = _outcome(r, _side(r, "side", OUTCOME_SIDES))
+    group = r.string("order_group_id", required=False)
+    return UserOrderUpdate(
+        sid,
+        r.ident,
+        r.string("client_order_id", required=False),
+        r.string("ticker"),
+        status,
+        outcome,
+        book,
+        _need(r.price("yes_price_dollars")),
+        _need(r.count("fill_count_fp")),
+        _need(r.count("remaining_count_fp")),
+        _need(r.count("initial_count_fp")),
+        _need(_amount(r, "taker_fill_cost_dollars")),
+        _need(_amount(r, "maker_fill_cost_dollars")),
+        _amount(r, "taker_fees_dollars", required=False),
+        _amount(r, "maker_fees_dollars", required=False),
+        group or None,
+        _opt_int(r, "created_ts_ms"),
+        _opt_int(r, "last_updated_ts_ms"),
+        _opt_int(r, "expiration_ts_ms"),
+    )
+
+
+CHANNEL_PARSERS: dict[str, Callable[[int, dict[str, Any]], WsMessage]] = {
+    "ticker": _ticker,
+    "trade": _trade,
+    "fill": _fill,
+    "market_position": _position,
+    "market_lifecycle_v2": _lifecycle,
+    "user_order": _user_order,
+}
+
+
 def parse_message(text: str | bytes) -> WsMessage:
     """One frame -> one typed message; any malformation is a :class:`ProtocolError` naming the problem."""
     try:
@@ -208,14 +496,15 @@ def parse_message(text: str | bytes) -> WsMessage:
             seq = _int(doc, "seq", required=True)
             assert sid is not None and seq is not None
             return _snapshot(sid, seq, msg) if kind == "orderbook_snapshot" else _delta(sid, seq, msg)
-        if kind == "ticker":
+        parser = CHANNEL_PARSERS.get(kind)
+        if parser is not None:
             if not isinstance(msg, dict):
-                raise ProtocolError("kalshi ws ticker: 'msg' must be an object")
+                raise ProtocolError(f"kalshi ws {kind}: 'msg' must be an object")
             sid = _int(doc, "sid", required=True)
             assert sid is not None
-            return _ticker(sid, msg)
+            return parser(sid, msg)
     except PayloadError as exc:
-        raise ProtocolError(str(exc)) from None
+        raise ProtocolError(str(exc)) from exc
     body = msg if isinstance(msg, dict) else {}
     ticker = body.get("market_ticker", body.get("ticker"))
     return ChannelMessage(

@@ -45,6 +45,8 @@ ORDERBOOK = "orderbook_delta"
 CHANNELS = frozenset(
     {"orderbook_delta", "ticker", "trade", "fill", "market_positions", "market_lifecycle_v2", "user_orders"}
 )
+UNFILTERED = frozenset({"market_lifecycle_v2"})
+"""Channels that take no market filter (websockets/market-and-event-lifecycle.md)."""
 
 
 @dataclass(slots=True)
@@ -224,12 +226,19 @@ class KalshiWebSocket:
             await ws.send(json.dumps(doc))
 
     async def _send_subscribe(self, sub: _Subscription) -> None:
-        cid = self._command_id()
-        self._pending[cid] = sub.handle
-        params: dict[str, Any] = {"channels": list(sub.channels)}
-        if sub.markets:
-            params["market_tickers"] = list(sub.markets)
-        await self._send({"id": cid, "cmd": "subscribe", "params": params})
+        """One ``subscribe`` for the channels that take market filters, another without markets for those
+        that take none (``market_lifecycle_v2`` always streams every market)."""
+        filtered = [c for c in sub.channels if c not in UNFILTERED]
+        unfiltered = [c for c in sub.channels if c in UNFILTERED]
+        for channels, markets in ((filtered, sub.markets), (unfiltered, [])):
+            if not channels:
+                continue
+            cid = self._command_id()
+            self._pending[cid] = sub.handle
+            params: dict[str, Any] = {"channels": channels}
+            if markets:
+                params["market_tickers"] = list(markets)
+            await self._send({"id": cid, "cmd": "subscribe", "params": params})
 
     async def subscribe(self, channels: Sequence[str], market_tickers: Sequence[str] = ()) -> int:
         """Subscribe now (or on the next connect); returns a handle that stays valid across reconnects."""
@@ -255,7 +264,9 @@ class KalshiWebSocket:
 
     async def _update(self, handle: int, action: str, tickers: Sequence[str]) -> None:
         sub = self._subs[handle]
-        for sid in sub.sids.values():
+        for channel, sid in sub.sids.items():
+            if channel in UNFILTERED:
+                continue
             params = {"sid": sid, "market_tickers": list(tickers), "action": action}
             await self._send({"id": self._command_id(), "cmd": "update_subscription", "params": params})
 
@@ -272,6 +283,11 @@ class KalshiWebSocket:
         await self._update(handle, "delete_markets", tickers)
         if ORDERBOOK in sub.channels:
             self.books.forget(t for t in tickers if not self._still_watched(t))
+
+    def is_subscribed(self, handle: int) -> bool:
+        """True once the current connection confirmed every channel of this subscription."""
+        sub = self._subs.get(handle)
+        return sub is not None and self._ws is not None and set(sub.channels) <= set(sub.sids)
 
     def _still_watched(self, ticker: str) -> bool:
         return any(ORDERBOOK in s.channels and ticker in s.markets for s in self._subs.values())
