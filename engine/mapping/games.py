@@ -32,7 +32,8 @@ LONE_OCCURRENCE_WINDOW = timedelta(hours=4)
 """A lone candidate must start within this of ``occurrence_datetime`` - 3 h (catches the other game of a
 doubleheader when the ticker has neither start time nor game number)."""
 NEAR_MIDNIGHT = timedelta(hours=3)
-"""Without ``occurrence_datetime``, a +-1 day candidate must start within this much of the ticker date."""
+"""Without ``occurrence_datetime``, a +-1 day candidate must start within this much of the ticker date's end
+(or, when the ticker carries a start time that is then checked, of either midnight)."""
 
 
 @lru_cache(maxsize=65536)
@@ -187,9 +188,13 @@ class OddsIndex:
             return False
         if query.occurrence is not None:
             return abs(event.commence_time + OCCURRENCE_LAG - query.occurrence) <= OCCURRENCE_WINDOW
-        midnight = datetime.combine(query.day, time(0), EASTERN)
-        edges = (midnight, midnight + timedelta(days=1))
-        return any(abs(start - edge) <= NEAR_MIDNIGHT for edge in edges)
+        next_midnight = datetime.combine(query.day + timedelta(days=1), time(0), EASTERN)
+        if query.start is not None:
+            edges = (next_midnight - timedelta(days=1), next_midnight)
+            return any(abs(start - edge) <= NEAR_MIDNIGHT for edge in edges)
+        # Nothing but the date: only a start just after the ticker day's midnight (a late local kickoff). The
+        # evening before is where the same two teams' previous game of a series sits.
+        return timedelta(0) <= start - next_midnight <= NEAR_MIDNIGHT
 
     def _pick(self, pool: list[_Candidate], query: GameQuery, evidence: list[Evidence]) -> _Candidate | GameMiss:
         best = max(c.score for c in pool)

@@ -25,7 +25,7 @@ def _complete(event_ticker: str, markets: list[KalshiMarket]) -> tuple[KalshiMar
         suffixes = [parse_suffix(m.suffix) for m in markets]
     except TickerError:
         return None
-    if any(m.market_type != "binary" for m in markets):
+    if any(m.market_type != "binary" or not m.ticker.startswith(event_ticker + "-") for m in markets):
         return None
     by_code: dict[str, KalshiMarket] = {}
     tie: KalshiMarket | None = None

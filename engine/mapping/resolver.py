@@ -168,6 +168,9 @@ class _Resolver:
             return None
         parsed: list[tuple[KalshiMarket, Suffix]] = []
         for market in markets:
+            if not market.ticker.startswith(event_ticker + "-"):
+                self.miss(market, f"ticker {market.ticker!r} is not a market of its event_ticker {event_ticker!r}")
+                continue
             try:
                 suffix = parse_suffix(market.suffix)
             except TickerError as exc:

@@ -111,14 +111,20 @@ def test_same_teams_on_consecutive_days_pick_the_ticker_date() -> None:
 
 
 def test_plus_minus_one_day_only_near_midnight() -> None:
-    events = [ev("late", "basketball_nba", "2026-11-06T04:30:00+00:00", "Phoenix Suns", "Golden State Warriors")]
-    # Eastern date of the tip is Nov 5 (23:30 ET); a ticker dated Nov 6 is one day off but near midnight.
-    exact = resolve([mk("KXNBAGAME-26NOV05GSWPHX-GSW")], events).matches["KXNBAGAME-26NOV05GSWPHX-GSW"]
-    near = resolve([mk("KXNBAGAME-26NOV06GSWPHX-GSW")], events).matches["KXNBAGAME-26NOV06GSWPHX-GSW"]
+    events = [ev("late", "basketball_nba", "2026-11-06T05:30:00+00:00", "Phoenix Suns", "Golden State Warriors")]
+    # The tip is 00:30 ET on Nov 6; a ticker dated Nov 5 (the local date) is one day off but near midnight.
+    exact = resolve([mk("KXNBAGAME-26NOV06GSWPHX-GSW")], events).matches["KXNBAGAME-26NOV06GSWPHX-GSW"]
+    near = resolve([mk("KXNBAGAME-26NOV05GSWPHX-GSW")], events).matches["KXNBAGAME-26NOV05GSWPHX-GSW"]
     assert near.odds_event_id == exact.odds_event_id == "late"
     assert near.confidence < exact.confidence
     far_events = [ev("noon", "basketball_nba", "2026-11-05T17:00:00+00:00", "Phoenix Suns", "Golden State Warriors")]
     assert not resolve([mk("KXNBAGAME-26NOV06GSWPHX-GSW")], far_events).matches
+    # The evening before the ticker date is where the previous game of a series sits: with nothing but the
+    # date it is refused; occurrence_datetime (start + 3 h) can vouch for it.
+    eve = [ev("eve", "basketball_nba", "2026-11-06T04:30:00+00:00", "Phoenix Suns", "Golden State Warriors")]
+    assert not resolve([mk("KXNBAGAME-26NOV06GSWPHX-GSW")], eve).matches
+    vouched = mk("KXNBAGAME-26NOV06GSWPHX-GSW", occurrence="2026-11-06T07:30:00+00:00")
+    assert resolve([vouched], eve).matches[vouched.ticker].odds_event_id == "eve"
 
 
 def test_title_that_fuzzy_matches_another_game_does_not_match_it() -> None:
