@@ -96,6 +96,33 @@ async def test_batch_cancel_and_order_groups(sim: Any) -> None:
         assert (await kalshi.get_order(a.order_id)).status == "canceled"
 
 
+async def test_batch_cancel_larger_than_the_write_bucket_is_split(sim: Any) -> None:
+    """60 orders cost 120 write tokens, more than a Basic bucket holds: the kill switch must still cancel
+    every one (in calls of 50) instead of refusing or being refused as a whole."""
+    ticker = sim.board.tickers[3]
+    ids = []
+    for i in range(60):
+        order = sim.exchange.place_order(
+            ticker=ticker,
+            book_side="bid",
+            price=D("0.01"),
+            count=D(1),
+            time_in_force="good_till_canceled",
+            post_only=False,
+            self_trade_prevention="taker_at_cross",
+            client_order_id=f"bulk-{i}",
+            order_group_id="",
+            expiration_ts=None,
+            now=datetime.now(UTC),
+        )
+        ids.append(order.order_id)
+    async with kalshi_client(sim) as kalshi:
+        results = await kalshi.batch_cancel(ids)
+    assert sorted(r.order_id for r in results) == sorted(ids)
+    assert all(r.reduced_by == D(1) and not r.error for r in results)
+    assert all(sim.exchange.orders[i].status == "canceled" for i in ids)
+
+
 async def test_timed_out_create_is_looked_up_before_it_is_sent_again(sim: Any) -> None:
     """The create times out; the client looks the order up first (retrying the lookup while the exchange is
     slow) and only re-sends, under the same client_order_id, once the exchange shows no such order."""

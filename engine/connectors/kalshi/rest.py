@@ -466,17 +466,23 @@ class KalshiRestClient:
         return parse_cancel(doc)
 
     async def batch_cancel(self, order_ids: Sequence[str]) -> tuple[CancelResult, ...]:
-        if not order_ids:
-            return ()
-        body = {"orders": [{"order_id": oid} for oid in order_ids]}
-        cost = BATCH_CANCEL_COST_PER_ORDER * len(order_ids)
-        doc = await self.request(
-            "DELETE", "/portfolio/events/orders/batched", body=body, write=True, cost=cost, idempotent=True
-        )
-        items = doc.get("orders") if isinstance(doc, dict) else None
-        if not isinstance(items, list):
-            raise ProtocolError("kalshi batch cancel: 'orders' missing or not an array")
-        return self._parse_all(items, parse_cancel)
+        """Cancel many orders, in as few calls as the write bucket allows: a batch is billed 2 tokens per
+        order and must fit the bucket whole (rate_limits.md), so a Basic account cancels 50 per call."""
+        unique = list(dict.fromkeys(order_ids))
+        per_call = max(1, int(self._limiter.write.capacity // BATCH_CANCEL_COST_PER_ORDER))
+        out: list[CancelResult] = []
+        for i in range(0, len(unique), per_call):
+            chunk = unique[i : i + per_call]
+            body = {"orders": [{"order_id": oid} for oid in chunk]}
+            cost = BATCH_CANCEL_COST_PER_ORDER * len(chunk)
+            doc = await self.request(
+                "DELETE", "/portfolio/events/orders/batched", body=body, write=True, cost=cost, idempotent=True
+            )
+            items = doc.get("orders") if isinstance(doc, dict) else None
+            if not isinstance(items, list):
+                raise ProtocolError("kalshi batch cancel: 'orders' missing or not an array")
+            out.extend(self._parse_all(items, parse_cancel))
+        return tuple(out)
 
     # -- order groups ----------------------------------------------------------------------------------
 
