@@ -26,6 +26,7 @@ from engine.sim.payloads import (
     fill_json,
     fp,
     order_group_json,
+    order_group_list_json,
     order_json,
     position_json,
     settlement_json,
@@ -190,7 +191,16 @@ async def batch_cancel(request: web.Request) -> web.Response:
         order_id = item.get("order_id")
         existing = ctx.exchange.orders.get(order_id) if isinstance(order_id, str) else None
         if existing is None:
-            out.append({"order_id": str(order_id), "client_order_id": None, "reduced_by": "0.00"})
+            problem = {"code": "not_found", "message": "order not found", "details": ""}
+            out.append(
+                {
+                    "order_id": str(order_id),
+                    "client_order_id": None,
+                    "reduced_by": "0.00",
+                    "ts_ms": None,
+                    "error": problem,
+                }
+            )
             continue
         before = existing.remaining
         order = ctx.exchange.cancel_order(existing.order_id, ctx.now())
@@ -321,7 +331,7 @@ async def get_order_group(request: web.Request) -> web.Response:
 
 async def list_order_groups(request: web.Request) -> web.Response:
     groups = _ctx(request).exchange.order_groups.values()
-    return web.json_response({"order_groups": [order_group_json(g) for g in groups]})
+    return web.json_response({"order_groups": [order_group_list_json(g) for g in groups]})
 
 
 async def trigger_order_group(request: web.Request) -> web.Response:

@@ -275,9 +275,20 @@ def balance_json(exchange: Exchange) -> dict[str, Any]:
 
 
 def order_group_json(group: OrderGroup) -> dict[str, Any]:
+    """``GetOrderGroupResponse``: the group's id is only in the path, not in the body."""
     return {
-        "order_group_id": group.group_id,
         "is_auto_cancel_enabled": group.triggered,
         "contracts_limit_fp": fp(group.contracts_limit),
         "orders": list(group.order_ids),
+        "exchange_index": 0,
+    }
+
+
+def order_group_list_json(group: OrderGroup) -> dict[str, Any]:
+    """One ``OrderGroup`` of ``GET /portfolio/order_groups``: keyed ``id``, without its orders."""
+    return {
+        "id": group.group_id,
+        "contracts_limit_fp": fp(group.contracts_limit),
+        "is_auto_cancel_enabled": group.triggered,
+        "exchange_index": 0,
     }

@@ -302,3 +302,24 @@ async def test_fills_and_orders_filter_by_time_window(sim: Simulator, sim_header
         before = await _get(client, sim, sim_headers, f"/portfolio/orders?max_ts={stamp - 2}")
     assert len(inside["fills"]) == 1
     assert after["fills"] == [] and before["orders"] == []
+
+
+async def test_order_group_and_batch_cancel_bodies_follow_the_docs(sim: Simulator, sim_headers: SignHeaders) -> None:
+    """get-order-group.md: no id in the body; get-order-groups.md: items keyed ``id``; batch-cancel-orders-v2.md:
+    an entry that could not be cancelled carries ``error`` and a null ``ts_ms``."""
+    async with httpx.AsyncClient() as client:
+        url = sim.kalshi_url + "/portfolio/order_groups/create"
+        created = await client.post(url, json={"contracts_limit_fp": "5.00"}, headers=sim_headers("POST", url))
+        assert created.status_code == 201 and set(created.json()) >= {"order_group_id", "subaccount"}
+        gid = created.json()["order_group_id"]
+        one = await _get(client, sim, sim_headers, f"/portfolio/order_groups/{gid}")
+        listed = await _get(client, sim, sim_headers, "/portfolio/order_groups")
+        url = sim.kalshi_url + "/portfolio/events/orders/batched"
+        body = {"orders": [{"order_id": "no-such-order"}]}
+        resp = await client.request("DELETE", url, json=body, headers=sim_headers("DELETE", url))
+    assert one == {"is_auto_cancel_enabled": False, "contracts_limit_fp": "5.00", "orders": [], "exchange_index": 0}
+    assert listed["order_groups"] == [
+        {"id": gid, "contracts_limit_fp": "5.00", "is_auto_cancel_enabled": False, "exchange_index": 0}
+    ]
+    (entry,) = resp.json()["orders"]
+    assert entry["reduced_by"] == "0.00" and entry["ts_ms"] is None and entry["error"]["code"] == "not_found"
