@@ -20,6 +20,7 @@ class Faults:
     _malformed_ws: int = 0
     _seq_gap: list[str | None] = field(default_factory=list)
     _reset_after_order: bool = False
+    _misdescribe_cancel: bool = False
     _drop_hooks: list[Callable[[], None]] = field(default_factory=list)
 
     def fail_next_5xx(self, n: int = 1) -> None:
@@ -45,6 +46,11 @@ class Faults:
     def reset_after_next_order(self) -> None:
         """The next order POST is placed, then its TCP connection is dropped before any response."""
         self._reset_after_order = True
+
+    def misdescribe_next_cancel(self) -> None:
+        """The next V2 cancel executes, but its response describes another order (a documented venue issue,
+        changelog 2026-06-18)."""
+        self._misdescribe_cancel = True
 
     def drop_websockets(self) -> None:
         """Close every open WebSocket abruptly (no close frame)."""
@@ -82,5 +88,11 @@ class Faults:
     def take_reset_after_order(self) -> bool:
         if self._reset_after_order:
             self._reset_after_order = False
+            return True
+        return False
+
+    def take_misdescribed_cancel(self) -> bool:
+        if self._misdescribe_cancel:
+            self._misdescribe_cancel = False
             return True
         return False

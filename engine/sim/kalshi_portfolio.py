@@ -165,6 +165,12 @@ async def cancel_order(request: web.Request) -> web.Response:
         order = ctx.exchange.cancel_order(order_id, ctx.now())
     except OrderRejected as exc:
         return error(exc.status, exc.code, str(exc))
+    if ctx.faults.take_misdescribed_cancel():
+        others = [o for o in ctx.exchange.orders.values() if o.order_id != order.order_id]
+        other = others[-1].order_id if others else "00000000-0000-0000-0000-000000000000"
+        return web.json_response(
+            {"order_id": other, "client_order_id": "", "reduced_by": "7.00", "ts_ms": ctx.now_ms()}
+        )
     return web.json_response(
         {
             "order_id": order.order_id,

@@ -77,6 +77,18 @@ async def test_refused_or_failed_create_is_placed_exactly_once(sim: Any, fault: 
     assert [o.order_id for o in placed] == [ack.order_id]
 
 
+async def test_a_cancel_answer_about_another_order_is_not_trusted(sim: Any) -> None:
+    ticker = sim.board.tickers[1]
+    async with kalshi_client(sim) as kalshi:
+        other = await kalshi.create_order(resting_bid(ticker, count="7"))
+        mine = await kalshi.create_order(resting_bid(ticker))
+        sim.faults.misdescribe_next_cancel()
+        cancel = await kalshi.cancel_order(mine.order_id)
+        assert (cancel.order_id, cancel.reduced_by) == (mine.order_id, None)
+        assert (await kalshi.get_order(mine.order_id)).status == "canceled"
+        assert (await kalshi.get_order(other.order_id)).status == "resting"
+
+
 async def test_batch_cancel_and_order_groups(sim: Any) -> None:
     ticker = sim.board.tickers[4]
     async with kalshi_client(sim) as kalshi:

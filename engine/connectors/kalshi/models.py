@@ -188,9 +188,11 @@ def parse_order(obj: object) -> Order:
 
 @dataclass(frozen=True, slots=True)
 class CancelResult:
+    """``reduced_by`` None: the cancel executed but the venue's answer did not say by how much."""
+
     order_id: str
     client_order_id: str
-    reduced_by: Decimal
+    reduced_by: Decimal | None
     error: str = ""
 
 

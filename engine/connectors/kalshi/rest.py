@@ -460,10 +460,18 @@ class KalshiRestClient:
             raise OrderOutcomeUnknownError(order.client_order_id, f"lookup failed: {exc}") from None
 
     async def cancel_order(self, order_id: str) -> CancelResult:
+        """Cancel one order. The venue may answer a successful cancel with a body describing another order
+        (changelog 2026-06-18); then only the cancel itself is trusted and ``reduced_by`` is None (unknown)."""
         doc = await self.request(
             "DELETE", f"/portfolio/events/orders/{order_id}", write=True, cost=CANCEL_COST, idempotent=True
         )
-        return parse_cancel(doc)
+        result = parse_cancel(doc)
+        if result.order_id != order_id:
+            log.warning(
+                "kalshi cancel %s: the response describes order %s; its counts are ignored", order_id, result.order_id
+            )
+            return CancelResult(order_id, "", None)
+        return result
 
     async def batch_cancel(self, order_ids: Sequence[str]) -> tuple[CancelResult, ...]:
         """Cancel many orders, in as few calls as the write bucket allows: a batch is billed 2 tokens per
