@@ -19,7 +19,7 @@ from engine.mapping.games import GameMatch, GameMiss, GameQuery, KalshiSide, Odd
 from engine.mapping.groups import winner_groups as _winner_groups
 from engine.mapping.names import fold
 from engine.mapping.overrides import Overrides
-from engine.mapping.rules import spread_text, total_text, winner_text
+from engine.mapping.rules import WinnerText, spread_text, total_text, winner_text
 from engine.mapping.teams import LEAGUES, League, Team, league_of_series, team_index
 from engine.mapping.ticker import EventTicker, Suffix, TickerError, orient, parse_event_ticker, parse_suffix
 from engine.mapping.types import Evidence, MappingResult, MarketKind, MarketMatch, Unmatched
@@ -31,8 +31,12 @@ THRESHOLD = 0.75
 NO_TEXT = 0.95
 """Confidence factor when the market text neither confirms nor contradicts the YES side."""
 _PERIOD = re.compile(
-    r"\b(?:1st|2nd|3rd|4th|first|second|third|fourth)(?: \d+)? (?:half|quarter|period|innings?)|\bQ[1-4]\b", re.I
+    r"\b(?:1st|2nd|3rd|4th|first|second|third|fourth)(?: \d+)? (?:half|quarter|period|innings?)"
+    r"|\b(?:Q[1-4]|[1-4]Q|[12]H|H[12]|F5)\b",
+    re.I,
 )
+_REGULATION = re.compile(r"\bregulation\b", re.IGNORECASE)
+"""In a title: a regulation-time market (no overtime), which the Odds API full-game markets are not."""
 _BEYOND_90 = re.compile(r"extra time|penalt|to advance|qualif", re.IGNORECASE)
 
 
@@ -40,7 +44,7 @@ _BEYOND_90 = re.compile(r"extra time|penalt|to advance|qualif", re.IGNORECASE)
 def _is_period(text: str) -> bool:
     """A half/quarter/period market; plain substring tests keep the full pattern off the common path."""
     low = text.lower()
-    hint = "half" in low or "quarter" in low or "period" in low or "inning" in low or "q" in low
+    hint = any(h in low for h in ("half", "quarter", "period", "inning", "q", "1h", "2h", "h1", "h2", "f5"))
     return hint and _PERIOD.search(text) is not None
 
 
@@ -72,7 +76,17 @@ def _matches_name(text: str, side: KalshiSide) -> bool:
     return bool(rest) and head.upper() in team.codes and fold(team.odds_name).endswith(fold(rest))
 
 
-def _witness(name: str | None, this: KalshiSide, other: KalshiSide, what: str) -> Evidence | str:
+def _foreign(name: str, league: League, sides: tuple[KalshiSide, KalshiSide]) -> Team | None:
+    """The table team ``name`` means when that is neither side of the game (the text is about another game)."""
+    if any(_matches_name(name, side) for side in sides):
+        return None
+    team = team_index(league.key).name(name)
+    if team is None or any(team is side.team for side in sides):
+        return None
+    return team
+
+
+def _witness(name: str | None, this: KalshiSide, other: KalshiSide, what: str, league: League) -> Evidence | str:
     """Evidence that the text names ``this`` side, or the reason it contradicts the ticker."""
     if name is None:
         return Evidence("rules_text", 0.5, f"{what}: text names no team")
@@ -83,7 +97,21 @@ def _witness(name: str | None, this: KalshiSide, other: KalshiSide, what: str) -
         return Evidence("rules_text", 1.0, f"{what}: text names {name!r} = {this.code}")
     if this.team is None:
         return f"{what}: text names {name!r}, which does not identify {this.code} unambiguously"
+    foreign = _foreign(name, league, (this, other))
+    if foreign is not None:
+        return f"{what}: text names {name!r} ({foreign.odds_name}), a team of neither {this.code} nor {other.code}"
     return Evidence("rules_text", 0.5, f"{what}: text {name!r} not in the team table")
+
+
+def _other_game(text: WinnerText | None, league: League, home: KalshiSide, away: KalshiSide) -> str | None:
+    """Why the market text describes a game with a team the ticker does not name; None when it does not."""
+    if text is None:
+        return None
+    for name in (text.first, text.second):
+        foreign = _foreign(name, league, (home, away)) if name else None
+        if foreign is not None:
+            return f"rules text game names {name!r} ({foreign.odds_name}), not {away.code} or {home.code}"
+    return None
 
 
 class _Resolver:
@@ -247,7 +275,7 @@ class _Resolver:
             if text is None or suffix.code not in sides:
                 continue
             this, other = sides[suffix.code]
-            witness = _witness(text.yes, this, other, "YES team")
+            witness = _witness(text.yes, this, other, "YES team", group.league)
             self.witnessed[(market.ticker, market.rules_primary, market.title)] = witness
             if isinstance(witness, str):
                 ok = False
@@ -291,10 +319,17 @@ class _Resolver:
         if _is_period(market.title) or _is_period(market.rules_primary):
             self.miss(market, "market is on a period (half/quarter), not the full game")
             return
+        if _REGULATION.search(market.title):
+            self.miss(market, "market is on regulation time, not the full game with overtime")
+            return
         if game.event.id in self.overrides.blocked_odds_events:
             self.miss(
                 market, f"Odds API event {game.event.id} blocked: {self.overrides.blocked_odds_events[game.event.id]}"
             )
+            return
+        other_game = _other_game(winner_text(market.rules_primary, market.title), group.league, query.home, query.away)
+        if other_game is not None:
+            self.miss(market, other_game)
             return
         sides = {query.home.code: (query.home, query.away), query.away.code: (query.away, query.home)}
         evidence = list(base)
@@ -318,7 +353,7 @@ class _Resolver:
             else:
                 this, other = sides[suffix.code]
                 witness = self.witnessed.get((market.ticker, market.rules_primary, market.title)) or _witness(
-                    text.yes if text else None, this, other, "YES team"
+                    text.yes if text else None, this, other, "YES team", group.league
                 )
                 if isinstance(witness, str):
                     self.miss(market, witness)
@@ -338,7 +373,7 @@ class _Resolver:
                 )
                 return
             this, other = sides[suffix.code]
-            witness = _witness(line.team if line else None, this, other, "spread team")
+            witness = _witness(line.team if line else None, this, other, "spread team", group.league)
             if isinstance(witness, str):
                 self.miss(market, witness)
                 return

@@ -30,6 +30,12 @@ _BY_LINE = re.compile(
     r"(?P<n>\d+(?:\.\d+)?)",
     re.IGNORECASE,
 )
+_LOSES_BY = re.compile(
+    r"(?P<team>[^?:]*?)\s*\bloses by (?P<side>over|more than|at least|under|fewer than|less than) "
+    r"(?P<n>\d+(?:\.\d+)?)",
+    re.IGNORECASE,
+)
+_SIGNED_LINE = re.compile(r"(?P<team>[^?:]*?)\s+\(?(?P<sign>[+-])(?P<n>\d+(?:\.\d+)?)\b")
 _TOTAL_LINE = re.compile(
     r"\b(?P<side>over|more than|under|fewer than|less than) (?P<n>\d+(?:\.\d+)?) "
     r"(?:total )?(?:points|runs|goals)\b",
@@ -110,16 +116,25 @@ def _decimal(raw: str) -> Decimal | None:
 
 
 def spread_text(rules: str, title: str) -> LineText | None:
-    """``PHI Eagles wins by over 7.5 points`` from the title, else the rules."""
+    """``PHI Eagles wins by over 7.5 points`` from the title, else the rules.
+
+    ``X loses by ...`` and a signed line (``X +2.5``) are read too: a loss or a plus line is never the "wins by
+    more than" side (``over`` False), and ``X -2.5`` is that side at 2.5, so either can contradict the strike.
+    """
     for source, text in (("title", title), ("rules_primary", rules)):
-        m = _BY_LINE.search(text)
-        if m is None:
-            continue
-        value = _decimal(m["n"])
-        if value is None:
-            continue
-        team = re.sub(r"^\s*(?:If|Will)\s+", "", m["team"]).strip() or None
-        return LineText(team, m["side"].lower() in _OVER_WORDS, value, source)
+        for pattern in (_BY_LINE, _LOSES_BY, _SIGNED_LINE):
+            m = pattern.search(text)
+            if m is None:
+                continue
+            value = _decimal(m["n"])
+            if value is None:
+                continue
+            team = re.sub(r"^\s*(?:If|Will)\s+", "", m["team"]).strip() or None
+            if pattern is _BY_LINE:
+                over = m["side"].lower() in _OVER_WORDS
+            else:
+                over = pattern is _SIGNED_LINE and m["sign"] == "-"
+            return LineText(team, over, value, source)
     return None
 
 

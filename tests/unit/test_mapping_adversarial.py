@@ -7,6 +7,7 @@ line priced on the wrong side.
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 from test_mapping_resolver import ev, mk
 
@@ -67,3 +68,98 @@ def test_game_postponed_to_the_next_day_keeps_its_original_ticker_date() -> None
         ev("b", MLB, "2026-07-11T23:10:00+00:00", "Boston Red Sox", "New York Yankees"),
     ]
     assert not resolve([mlb], makeup).matches
+
+
+def test_rules_text_about_a_game_with_another_team_is_refused() -> None:
+    rules = (
+        "If Pittsburgh wins the Pittsburgh vs Colorado NHL game originally scheduled for Oct 16, 2026, then the "
+        "market resolves to Yes."
+    )
+    market = mk("KXNHLGAME-26OCT16PITBOS-PIT", rules=rules)
+    events = [
+        ev("bos", NHL, "2026-10-16T23:00:00+00:00", "Boston Bruins", "Pittsburgh Penguins"),
+        ev("col", NHL, "2026-10-16T23:00:00+00:00", "Colorado Avalanche", "Pittsburgh Penguins"),
+    ]
+    result = resolve([market], events)
+    assert not result.matches
+    assert "Colorado" in reason(result, market.ticker)
+    # The YES name is a third team: neither side of the ticker's game.
+    third = mk("KXNHLGAME-26OCT16PITBOS-PIT", title="Colorado wins")
+    result = resolve([third], events)
+    assert not result.matches and "neither" in reason(result, third.ticker)
+    # A spread whose rules describe another game.
+    spread_rules = "If Pittsburgh wins the Pittsburgh vs Colorado NHL game by over 1.5 goals, then"
+    spread = mk("KXNHLSPREAD-26OCT16PITBOS-PIT2", rules=spread_rules, strike_type="greater", floor="1.5")
+    assert not resolve([spread], events).matches
+
+
+def test_same_city_pairs_keep_each_team_on_its_own_outcome() -> None:
+    rangers_isles = [ev("e", NHL, "2026-11-11T00:00:00+00:00", "New York Islanders", "New York Rangers")]
+    markets = [
+        mk("KXNHLGAME-26NOV10NYRNYI-NYR", title="New York R wins"),
+        mk("KXNHLGAME-26NOV10NYRNYI-NYI", title="New York I wins"),
+        mk("KXNHLTOTAL-26NOV10NYRNYI-6", title="Over 5.5 goals scored", strike_type="greater", floor="5.5"),
+    ]
+    result = resolve(markets, rangers_isles)
+    assert [result.matches[m.ticker].outcome for m in markets] == ["New York Rangers", "New York Islanders", "Over"]
+    # A spread event alone (no winner sibling): one suffix code orients the pair.
+    alone = mk("KXNHLSPREAD-26NOV10NYRNYI-NYI2", title="New York I wins by over 1.5 goals", strike_type="greater",
+               floor="1.5")  # fmt: skip
+    match = resolve([alone], rangers_isles).matches[alone.ticker]
+    assert (match.outcome, match.point) == ("New York Islanders", Decimal("-1.5"))
+    swapped = replace(alone, title="New York R wins by over 1.5 goals")
+    assert not resolve([swapped], rangers_isles).matches
+    # Odds API name variants of same-city teams.
+    clippers = [ev("c", NBA, "2026-12-02T03:30:00+00:00", "LA Clippers", "Los Angeles Lakers")]
+    lal, lac = mk("KXNBAGAME-26DEC01LALLAC-LAL"), mk("KXNBAGAME-26DEC01LALLAC-LAC")
+    result = resolve([lal, lac], clippers)
+    assert (result.matches[lal.ticker].outcome, result.matches[lac.ticker].outcome) == (
+        "Los Angeles Lakers",
+        "LA Clippers",
+    )
+    cubs_sox = [ev("cws", MLB, "2026-07-10T23:10:00+00:00", "Chicago White Sox", "Chicago Cubs")]
+    chc, cws = mk("KXMLBGAME-26JUL101910CHCCWS-CHC"), mk("KXMLBGAME-26JUL101910CHCCWS-CWS")
+    result = resolve([chc, cws], cubs_sox)
+    assert (result.matches[chc.ticker].outcome, result.matches[cws.ticker].outcome) == (
+        "Chicago Cubs",
+        "Chicago White Sox",
+    )
+    # Rams "host" the Chargers at SoFi while the Odds API lists the Rams at home: neutral-site order.
+    la = [ev("la", NFL, "2026-11-08T21:05:00+00:00", "Los Angeles Rams", "Los Angeles Chargers")]
+    lar, lacn = mk("KXNFLGAME-26NOV08LARLAC-LAR"), mk("KXNFLGAME-26NOV08LARLAC-LAC")
+    result = resolve([lar, lacn], la)
+    assert (result.matches[lar.ticker].outcome, result.matches[lacn.ticker].outcome) == (
+        "Los Angeles Rams",
+        "Los Angeles Chargers",
+    )
+    blues = [ev("b", NHL, "2026-12-02T01:00:00+00:00", "Chicago Blackhawks", "St. Louis Blues")]
+    stl = mk("KXNHLGAME-26DEC01STLCHI-STL", title="St. Louis wins")
+    assert resolve([stl], blues).matches[stl.ticker].outcome == "St. Louis Blues"
+
+
+def test_period_and_regulation_markets_are_not_full_game_markets() -> None:
+    events = [ev("nfl", NFL, "2026-09-27T17:00:00+00:00", "Indianapolis Colts", "Houston Texans")]
+    first_half = mk("KXNFLSPREAD-26SEP27HOUIND-HOU3", title="1H: Houston wins by over 2.5", strike_type="greater",
+                    floor="2.5")  # fmt: skip
+    q2 = mk("KXNFLTOTAL-26SEP27HOUIND-24", title="2Q total: over 23.5 points", strike_type="greater", floor="23.5")
+    regulation = mk("KXNFLTOTAL-26SEP27HOUIND-45", title="Regulation: Over 44.5 points scored", strike_type="greater",
+                    floor="44.5")  # fmt: skip
+    result = resolve([first_half, q2, regulation], events)
+    assert not result.matches
+    assert "regulation" in reason(result, regulation.ticker)
+    assert "period" in reason(result, first_half.ticker)
+
+
+def test_spread_text_in_other_wordings_must_agree_with_the_strike() -> None:
+    events = [ev("nfl", NFL, "2026-09-27T17:00:00+00:00", "Indianapolis Colts", "Houston Texans")]
+    base = mk("KXNFLSPREAD-26SEP27HOUIND-HOU3", strike_type="greater", floor="2.5")
+    for title in ("Houston loses by fewer than 2.5 points?", "Houston +2.5", "Houston (-3.5)"):
+        result = resolve([replace(base, title=title)], events)
+        assert not result.matches, title
+    agreeing = resolve([replace(base, title="Houston -2.5")], events).matches[base.ticker]
+    assert (agreeing.outcome, agreeing.point) == ("Houston Texans", Decimal("-2.5"))
+    # The underdog's own ladder: YES = the underdog wins by more than the line, priced as that team's minus line.
+    dog = mk("KXNFLSPREAD-26SEP27HOUIND-IND4", title="Indianapolis wins by over 3.5 points?", strike_type="greater",
+             floor="3.5")  # fmt: skip
+    match = resolve([dog], events).matches[dog.ticker]
+    assert (match.outcome, match.point) == ("Indianapolis Colts", Decimal("-3.5"))
