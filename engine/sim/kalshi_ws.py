@@ -166,6 +166,11 @@ class WebSocketHub:
             except (ConnectionError, RuntimeError):
                 return
 
+    def overflow_all(self) -> None:
+        """Tell every connection its subscription buffer overflowed (error code 25): messages were lost."""
+        for conn in list(self.connections):
+            self._send(conn, {"type": "error", "msg": {"code": 25, "msg": "Subscription buffer overflow"}})
+
     def drop_all(self) -> None:
         for conn in list(self.connections):
             conn.abort()

@@ -151,6 +151,19 @@ async def test_user_channels_report_our_fill_and_unsubscribe_stops_them(sim: Any
     assert ws.errors == []
 
 
+async def test_buffer_overflow_error_costs_a_reconnect_and_fresh_books(sim: Any) -> None:
+    """Error 25 means the server dropped messages for us: the books resync from new snapshots."""
+    tickers = list(sim.board.tickers)[:4]
+    async with kalshi_ws(sim) as ws:
+        await ws.subscribe(["orderbook_delta"], tickers)
+        await ws.wait_books(tickers)
+        sim.ws.overflow_all()
+        await ws.wait_until(lambda: ws.connections >= 2, timeout_s=5)
+        assert [e.code for e in ws.errors] == [25]
+        await ws.wait_books(tickers)
+        await step_and_match(ws, sim, tickers)
+
+
 async def test_trade_and_lifecycle_messages_arrive_typed(sim: Any) -> None:
     game = sim.board.games[0]
     ticker = game.home_ticker

@@ -49,6 +49,14 @@ UNFILTERED = frozenset({"market_lifecycle_v2"})
 """Channels that take no market filter (websockets/market-and-event-lifecycle.md)."""
 
 
+BUFFER_OVERFLOW = 25
+"""WebSocket error code: the subscription's outbound buffer was exceeded, so messages were lost."""
+
+
+class _Reconnect(Exception):
+    """Raised from a handler to drop the connection and start over with fresh subscriptions and snapshots."""
+
+
 @dataclass(slots=True)
 class _Subscription:
     """What we want, kept across reconnects; ``sids`` are what the current connection assigned."""
@@ -184,6 +192,9 @@ class KalshiWebSocket:
                     async for frame in ws:
                         await self._handle(frame)
                 log.warning("kalshi ws: server closed the connection")
+            except _Reconnect as exc:
+                self.last_error = str(exc)
+                log.warning("kalshi ws: %s; reconnecting to resubscribe", exc)
             except (OSError, WebSocketException, TimeoutError) as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"[:200]
                 log.warning("kalshi ws: connection lost or refused: %s", self.last_error)
@@ -332,7 +343,7 @@ class KalshiWebSocket:
             return
         try:
             await self._dispatch(msg)
-        except (WebSocketException, OSError):
+        except (WebSocketException, OSError, _Reconnect):
             raise
         except Exception:  # one message that trips a bug is dropped, and the book it touched resyncs
             self.malformed += 1
@@ -363,6 +374,8 @@ class KalshiWebSocket:
             log.warning("kalshi ws: error %s for command %s: %s", msg.code, msg.command_id, msg.message)
             self.errors.append(msg)
             self._emit(msg)
+            if msg.code == BUFFER_OVERFLOW:  # deltas, fills or orders were lost: start over
+                raise _Reconnect(f"error {msg.code}: {msg.message or 'subscription buffer overflow'}")
         elif isinstance(msg, CommandAck):
             self.acks += 1
             if msg.sid is not None and msg.seq is not None:
