@@ -2,17 +2,44 @@
 
 Detection buys YES on every outcome when the asks sum below $1; that is only risk-free if exactly one of
 the markets pays (or, for an NFL tie, each pays $0.50). A group is returned only when its market suffixes
-are exactly the event's own team codes (plus ``TIE`` for soccer), so a missing, extra or mislabelled
-market never yields a partial "arbitrage".
+are exactly the event's own team codes (plus ``TIE`` for soccer), every market belongs to the event, none is a
+period or regulation-time market, and no market's own text names a YES outcome other than its suffix, so a
+missing, extra or mislabelled market never yields a partial "arbitrage".
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.mapping.teams import league_of_series
+from engine.mapping.names import fold
+from engine.mapping.rules import is_period, is_regulation, winner_text
+from engine.mapping.teams import League, league_of_series, team_index
 from engine.mapping.ticker import TickerError, parse_event_ticker, parse_suffix
 from engine.markets.kalshi import KalshiMarket
+
+
+def _text_disagrees(league: League, by_code: dict[str, KalshiMarket], tie: KalshiMarket | None) -> bool:
+    """Does some market's text name a YES outcome other than its suffix (or two markets the same one)?"""
+    index = team_index(league.key)
+    seen: set[str] = set()
+    labelled = [(code, m) for code, m in by_code.items()] + ([("", tie)] if tie is not None else [])
+    for code, market in labelled:
+        if is_period(market.title) or is_period(market.rules_primary) or is_regulation(market.title):
+            return True
+        text = winner_text(market.rules_primary, market.title)
+        if text is None:
+            continue
+        yes = fold(text.yes)
+        if yes in seen or (yes == "tie") != (code == ""):
+            return True
+        seen.add(yes)
+        named = index.name(text.yes)
+        if code and named is not None and any(index.code(c) is named for c in by_code if c != code):
+            return True
+        own = index.code(code) if code else None
+        if own is not None and named is not None and named is not own:
+            return True
+    return False
 
 
 def _complete(event_ticker: str, markets: list[KalshiMarket]) -> tuple[KalshiMarket, ...] | None:
@@ -46,6 +73,8 @@ def _complete(event_ticker: str, markets: list[KalshiMarket]) -> tuple[KalshiMar
     elif b + a == codes:
         first, second = b, a
     else:
+        return None
+    if _text_disagrees(league, by_code, tie):
         return None
     ordered = (by_code[first], by_code[second])
     return (*ordered, tie) if tie is not None else ordered

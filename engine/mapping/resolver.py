@@ -13,13 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 
 from engine.mapping.games import GameMatch, GameMiss, GameQuery, KalshiSide, OddsIndex
 from engine.mapping.groups import winner_groups as _winner_groups
 from engine.mapping.names import fold
 from engine.mapping.overrides import Overrides
-from engine.mapping.rules import WinnerText, spread_text, total_text, winner_text
+from engine.mapping.rules import WinnerText, is_period, is_regulation, spread_text, total_text, winner_text
 from engine.mapping.teams import LEAGUES, League, Team, league_of_series, team_index
 from engine.mapping.ticker import EventTicker, Suffix, TickerError, orient, parse_event_ticker, parse_suffix
 from engine.mapping.types import Evidence, MappingResult, MarketKind, MarketMatch, Unmatched
@@ -30,22 +29,7 @@ THRESHOLD = 0.75
 """Minimum confidence for an automatic match."""
 NO_TEXT = 0.95
 """Confidence factor when the market text neither confirms nor contradicts the YES side."""
-_PERIOD = re.compile(
-    r"\b(?:1st|2nd|3rd|4th|first|second|third|fourth)(?: \d+)? (?:half|quarter|period|innings?)"
-    r"|\b(?:Q[1-4]|[1-4]Q|[12]H|H[12]|F5)\b",
-    re.I,
-)
-_REGULATION = re.compile(r"\bregulation\b", re.IGNORECASE)
-"""In a title: a regulation-time market (no overtime), which the Odds API full-game markets are not."""
 _BEYOND_90 = re.compile(r"extra time|penalt|to advance|qualif", re.IGNORECASE)
-
-
-@lru_cache(maxsize=16384)
-def _is_period(text: str) -> bool:
-    """A half/quarter/period market; plain substring tests keep the full pattern off the common path."""
-    low = text.lower()
-    hint = any(h in low for h in ("half", "quarter", "period", "inning", "q", "1h", "2h", "h1", "h2", "f5"))
-    return hint and _PERIOD.search(text) is not None
 
 
 _KIND_SUFFIX = {"winner": ("team", "tie"), "spread": ("team_line",), "total": ("line",)}
@@ -316,10 +300,10 @@ class _Resolver:
         base: tuple[Evidence, ...],
     ) -> None:
         """Decide one market of a matched game: which outcome (and line) YES is, or why it cannot be told."""
-        if _is_period(market.title) or _is_period(market.rules_primary):
+        if is_period(market.title) or is_period(market.rules_primary):
             self.miss(market, "market is on a period (half/quarter), not the full game")
             return
-        if _REGULATION.search(market.title):
+        if is_regulation(market.title):
             self.miss(market, "market is on regulation time, not the full game with overtime")
             return
         if game.event.id in self.overrides.blocked_odds_events:

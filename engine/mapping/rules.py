@@ -42,6 +42,12 @@ _TOTAL_LINE = re.compile(
     re.IGNORECASE,
 )
 _OVER_WORDS = {"over", "more than", "at least"}
+_PERIOD = re.compile(
+    r"\b(?:1st|2nd|3rd|4th|first|second|third|fourth)(?: \d+)? (?:half|quarter|period|innings?)"
+    r"|\b(?:Q[1-4]|[1-4]Q|[12]H|H[12]|F5)\b",
+    re.I,
+)
+_REGULATION = re.compile(r"\bregulation\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,3 +155,16 @@ def total_text(rules: str, title: str) -> LineText | None:
             continue
         return LineText(None, m["side"].lower() in _OVER_WORDS, value, source)
     return None
+
+
+@lru_cache(maxsize=16384)
+def is_period(text: str) -> bool:
+    """A half/quarter/period market; plain substring tests keep the full pattern off the common path."""
+    low = text.lower()
+    hint = any(h in low for h in ("half", "quarter", "period", "inning", "q", "1h", "2h", "h1", "h2", "f5"))
+    return hint and _PERIOD.search(text) is not None
+
+
+def is_regulation(title: str) -> bool:
+    """A regulation-time market (no overtime), which the Odds API full-game markets are not."""
+    return _REGULATION.search(title) is not None

@@ -163,3 +163,34 @@ def test_spread_text_in_other_wordings_must_agree_with_the_strike() -> None:
              floor="3.5")  # fmt: skip
     match = resolve([dog], events).matches[dog.ticker]
     assert (match.outcome, match.point) == ("Indianapolis Colts", Decimal("-3.5"))
+
+
+def test_winner_groups_refuse_every_group_that_might_not_be_exhaustive() -> None:
+    nba = [mk("KXNBAGAME-26NOV05GSWPHX-GSW", title="Golden State wins"), mk("KXNBAGAME-26NOV05GSWPHX-PHX")]
+    soccer = [mk("KXEPLGAME-26AUG23NEWLFC-NEW"), mk("KXEPLGAME-26AUG23NEWLFC-LFC"), mk("KXEPLGAME-26AUG23NEWLFC-TIE")]
+    assert len(winner_groups([*nba, *soccer])) == 2
+    refused = {
+        "soccer without its TIE market": soccer[:2],
+        "US event with a TIE market": [*nba, mk("KXNBAGAME-26NOV05GSWPHX-TIE")],
+        "US event with a third team": [*nba, mk("KXNBAGAME-26NOV05GSWPHX-LAL")],
+        "codes that do not spell the event": [mk("KXNBAGAME-26NOV05GSWPHX-GS"), nba[1]],
+        "one team twice": [nba[0], nba[0], nba[1]],
+        "a market of another event": [
+            replace(mk("KXNBAGAME-26NOV06GSWPHX-GSW"), event_ticker=nba[1].event_ticker),
+            nba[1],
+        ],
+        "first-half winners (a half can be tied)": [
+            replace(nba[0], title="1st Half: Golden State wins"),
+            replace(nba[1], title="1st Half: Phoenix wins"),
+        ],
+        "regulation winners (a tie goes to overtime)": [
+            mk("KXNHLGAME-26OCT16PITCOL-PIT", title="Regulation: Pittsburgh wins"),
+            mk("KXNHLGAME-26OCT16PITCOL-COL", title="Regulation: Colorado wins"),
+        ],
+        "both texts name Phoenix": [replace(nba[0], title="Phoenix wins"), replace(nba[1], title="Phoenix wins")],
+        "GSW text names Phoenix": [replace(nba[0], title="Phoenix wins"), nba[1]],
+        "TIE text names a team": [*soccer[:2], replace(soccer[2], title="Liverpool wins")],
+        "team text says Tie": [replace(soccer[0], title="Tie wins"), *soccer[1:]],
+    }
+    for why, markets in refused.items():
+        assert winner_groups(markets) == [], why
