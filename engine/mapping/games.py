@@ -113,8 +113,8 @@ class OddsIndex:
         by_sport = {lg.sport_key: lg for lg in leagues}
         for event in events:
             league = by_sport.get(event.sport_key)
-            if league is None:
-                continue
+            if league is None or event.commence_time.tzinfo is None:
+                continue  # an unknown sport, or a start without a zone (its Eastern date cannot be known)
             bucket = self._leagues.setdefault(league.key, _LeagueEvents())
             index = team_index(league.key)
             i = len(bucket.events)

@@ -18,7 +18,15 @@ from engine.mapping.games import GameMatch, GameMiss, GameQuery, KalshiSide, Odd
 from engine.mapping.groups import winner_groups as _winner_groups
 from engine.mapping.names import fold
 from engine.mapping.overrides import Overrides
-from engine.mapping.rules import WinnerText, is_period, is_regulation, spread_text, total_text, winner_text
+from engine.mapping.rules import (
+    WinnerText,
+    is_period,
+    is_regulation,
+    spread_text,
+    team_total,
+    total_text,
+    winner_text,
+)
 from engine.mapping.teams import LEAGUES, League, Team, league_of_series, team_index
 from engine.mapping.ticker import EventTicker, Suffix, TickerError, orient, parse_event_ticker, parse_suffix
 from engine.mapping.types import Evidence, MappingResult, MarketKind, MarketMatch, Unmatched
@@ -245,7 +253,10 @@ class _Resolver:
             home, away = (first, second) if group.league.home_first else (second, first)
         if group.kind == "winner" and self._consistent(group, away, home):
             self.sides[(group.league.key, group.body)] = (away, home)
-        occurrence = next((m.occurrence_datetime for m, _ in group.markets if m.occurrence_datetime), None)
+        occurrence = next(
+            (t for t in (m.occurrence_datetime for m, _ in group.markets) if t is not None and t.tzinfo is not None),
+            None,
+        )  # a timestamp without a zone names no moment: left out rather than guessed
         text_day: date | None = text.day if text is not None else None
         t = group.ticker
         return GameQuery(group.league, away, home, t.day, t.start, t.game, occurrence, text_day)
@@ -372,6 +383,13 @@ class _Resolver:
                 outcome, point, over = "Under", market.cap_strike, False
             else:
                 self.miss(market, f"total needs strike_type greater/less with its strike, got {market.strike_type!r}")
+                return
+            scorer = team_total(market.rules_primary, market.title)
+            if scorer is not None and (
+                any(_matches_name(scorer, side) for side in (query.home, query.away))
+                or team_index(group.league.key).name(scorer) is not None
+            ):
+                self.miss(market, f"text {scorer!r} makes this one team's total, not the game total")
                 return
             line = total_text(market.rules_primary, market.title)
             if line is not None and (line.over != over or line.value != point):

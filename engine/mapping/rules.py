@@ -42,6 +42,12 @@ _TOTAL_LINE = re.compile(
     re.IGNORECASE,
 )
 _OVER_WORDS = {"over", "more than", "at least"}
+_TITLE_SCORER = re.compile(
+    r"^\s*(?P<who>[^:?]+?)\s*:\s*(?:total\s+)?(?:over|under|more than|fewer than|less than)\b", re.I
+)
+_RULES_SCORER = re.compile(
+    r"^\s*If (?P<who>.+?) scores? (?:over|more than|at least|under|fewer than|less than)\b", re.I
+)
 _PERIOD = re.compile(
     r"\b(?:1st|2nd|3rd|4th|first|second|third|fourth)(?: \d+)? (?:half|quarter|period|innings?)"
     r"|\b(?:Q[1-4]|[1-4]Q|[12]H|H[12]|F5)\b",
@@ -168,3 +174,14 @@ def is_period(text: str) -> bool:
 def is_regulation(title: str) -> bool:
     """A regulation-time market (no overtime), which the Odds API full-game markets are not."""
     return _REGULATION.search(title) is not None
+
+
+def team_total(rules: str, title: str) -> str | None:
+    """Who a total is about when the text puts a name before the line (``Houston: over 23.5``, ``If Houston
+    scores over 23.5``); the caller decides whether that name is a team (a team total) or a scope (``Full Game``).
+    """
+    for pattern, text in ((_TITLE_SCORER, title), (_RULES_SCORER, rules)):
+        m = pattern.match(text)
+        if m is not None:
+            return m["who"].strip()
+    return None

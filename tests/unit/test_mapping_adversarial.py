@@ -194,3 +194,28 @@ def test_winner_groups_refuse_every_group_that_might_not_be_exhaustive() -> None
     }
     for why, markets in refused.items():
         assert winner_groups(markets) == [], why
+
+
+def test_team_total_in_a_total_series_is_not_the_game_total() -> None:
+    events = [ev("nfl", NFL, "2026-09-27T17:00:00+00:00", "Indianapolis Colts", "Houston Texans")]
+    titled = mk("KXNFLTOTAL-26SEP27HOUIND-24", title="Houston: over 23.5 points scored", strike_type="greater",
+                floor="23.5")  # fmt: skip
+    ruled = mk("KXNFLTOTAL-26SEP27HOUIND-21", rules="If Indianapolis scores over 20.5 points in the game, then",
+               strike_type="greater", floor="20.5")  # fmt: skip
+    game = mk("KXNFLTOTAL-26SEP27HOUIND-45", title="Full Game: over 44.5 points scored?", strike_type="greater",
+              floor="44.5")  # fmt: skip
+    result = resolve([titled, ruled, game], events)
+    assert set(result.matches) == {game.ticker}
+    assert "one team's total" in reason(result, titled.ticker)
+    assert "one team's total" in reason(result, ruled.ticker)
+
+
+def test_timestamps_without_a_zone_are_left_out_not_raised() -> None:
+    aware = [ev("nfl", NFL, "2026-09-27T17:00:00+00:00", "Indianapolis Colts", "Houston Texans")]
+    naive_occurrence = mk("KXNFLGAME-26SEP27HOUIND-HOU", occurrence="2026-09-27T20:00:00")
+    assert resolve([naive_occurrence], aware).matches[naive_occurrence.ticker].outcome == "Houston Texans"
+    next_day = [ev("nfl", NFL, "2026-09-28T17:00:00+00:00", "Indianapolis Colts", "Houston Texans")]
+    assert not resolve([naive_occurrence], next_day).matches
+    naive_start = [ev("nfl", NFL, "2026-09-27T17:00:00", "Indianapolis Colts", "Houston Texans")]
+    result = resolve([mk("KXNFLGAME-26SEP27HOUIND-HOU")], naive_start)
+    assert not result.matches and result.unmatched
