@@ -27,6 +27,8 @@ RULES_SPORT = {
     "mlb": "professional baseball",
     "nhl": "NHL",
 }
+EXCHANGE_INDEX = {"mlb": 3}
+"""Exchange shard of each league's markets (exchange_sharding.md: baseball on shard 3); others on shard 0."""
 SERIES_FEES = {
     "nfl": FeeSchedule(FeeType.QUADRATIC, Decimal(1)),
     "nba": FeeSchedule(FeeType.QUADRATIC_WITH_MAKER_FEES, Decimal(1)),

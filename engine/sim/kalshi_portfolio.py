@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from engine.money import CENT, ONE, ZERO, parse_count, parse_price
+from engine.sim.board import EXCHANGE_INDEX
 from engine.sim.context import CTX, SimContext
 from engine.sim.exchange import OrderRejected
 from engine.sim.http_common import error, query_int
@@ -157,9 +158,27 @@ async def create_order(request: web.Request) -> web.StreamResponse:
     return web.json_response(body, status=201)
 
 
+def _routed_index(ctx: SimContext, exchange_index: object, market_ticker: object) -> int:
+    """The shard a V2 cancel reaches (exchange_sharding.md): ``exchange_index`` when >= 0, else the market
+    ticker's shard when one is given, else shard 0."""
+    if isinstance(exchange_index, int) and exchange_index >= 0:
+        return exchange_index
+    state = ctx.exchange.markets.get(market_ticker) if isinstance(market_ticker, str) else None
+    return EXCHANGE_INDEX.get(state.game.league, 0) if state is not None else 0
+
+
+def _on_shard(ctx: SimContext, order_id: object, shard: int) -> bool:
+    order = ctx.exchange.orders.get(order_id) if isinstance(order_id, str) else None
+    return order is not None and EXCHANGE_INDEX.get(ctx.exchange.markets[order.ticker].game.league, 0) == shard
+
+
 async def cancel_order(request: web.Request) -> web.Response:
     ctx = _ctx(request)
     order_id = request.match_info["order_id"]
+    raw_index = request.query.get("exchange_index")
+    index = int(raw_index) if raw_index is not None and raw_index.lstrip("-").isdigit() else None
+    if not _on_shard(ctx, order_id, _routed_index(ctx, index, request.query.get("market_ticker"))):
+        return error(404, "not_found", "order not found on this exchange shard")
     try:
         before = ctx.exchange.orders[order_id].remaining if order_id in ctx.exchange.orders else ZERO
         order = ctx.exchange.cancel_order(order_id, ctx.now())
@@ -195,7 +214,8 @@ async def batch_cancel(request: web.Request) -> web.Response:
     out: list[dict[str, Any]] = []
     for item in items:
         order_id = item.get("order_id")
-        existing = ctx.exchange.orders.get(order_id) if isinstance(order_id, str) else None
+        shard = _routed_index(ctx, item.get("exchange_index"), item.get("market_ticker"))
+        existing = ctx.exchange.orders.get(order_id) if _on_shard(ctx, order_id, shard) else None
         if existing is None:
             problem = {"code": "not_found", "message": "order not found", "details": ""}
             out.append(

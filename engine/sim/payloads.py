@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.money import ONE, ZERO
-from engine.sim.board import COMPETITION, EASTERN, RULES_SPORT, Game, SeriesSpec
+from engine.sim.board import COMPETITION, EASTERN, EXCHANGE_INDEX, RULES_SPORT, Game, SeriesSpec
 from engine.sim.book import NO, YES, MarketBook
 from engine.sim.exchange import Exchange, MarketState, OrderGroup
 from engine.sim.records import Fill, Order, Position, Settlement
@@ -47,7 +47,7 @@ def series_json(spec: SeriesSpec) -> dict[str, Any]:
         "fee_type": spec.fees.fee_type.value,
         "fee_multiplier": float(spec.fees.multiplier),
         "additional_prohibitions": [],
-        "exchange_index": 0,
+        "exchange_index": EXCHANGE_INDEX.get(spec.league, 0),
     }
 
 
@@ -118,7 +118,7 @@ def market_json(state: MarketState) -> dict[str, Any]:
         "rules_secondary": "",
         "price_level_structure": "linear_cent",
         "price_ranges": PRICE_RANGES,
-        "exchange_index": 0,
+        "exchange_index": EXCHANGE_INDEX.get(game.league, 0),
     }
     if state.settlement_value is not None and state.settled is not None:
         out["settlement_value_dollars"] = dollars(state.settlement_value)
@@ -138,7 +138,7 @@ def event_json(game: Game, markets: list[MarketState] | None) -> dict[str, Any]:
         "available_on_brokers": False,
         "product_metadata": {"competition": COMPETITION[game.league], "competition_scope": "Game"},
         "settlement_sources": [],
-        "exchange_index": 0,
+        "exchange_index": EXCHANGE_INDEX.get(game.league, 0),
     }
     if markets is not None:
         out["markets"] = [market_json(m) for m in markets]

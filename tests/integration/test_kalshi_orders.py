@@ -35,7 +35,7 @@ async def test_create_get_list_cancel(sim: Any) -> None:
         assert (got.status, got.yes_price, got.client_order_id) == ("resting", D("0.01"), order.client_order_id)
         listed = await kalshi.orders(ticker=ticker, status="resting")
         assert [o.order_id for o in listed] == [ack.order_id]
-        cancel = await kalshi.cancel_order(ack.order_id)
+        cancel = await kalshi.cancel_order(ack.order_id, ticker)
         assert cancel.reduced_by == D(3)
         assert (await kalshi.get_order(ack.order_id)).status == "canceled"
 
@@ -83,10 +83,24 @@ async def test_a_cancel_answer_about_another_order_is_not_trusted(sim: Any) -> N
         other = await kalshi.create_order(resting_bid(ticker, count="7"))
         mine = await kalshi.create_order(resting_bid(ticker))
         sim.faults.misdescribe_next_cancel()
-        cancel = await kalshi.cancel_order(mine.order_id)
+        cancel = await kalshi.cancel_order(mine.order_id, ticker)
         assert (cancel.order_id, cancel.reduced_by) == (mine.order_id, None)
         assert (await kalshi.get_order(mine.order_id)).status == "canceled"
         assert (await kalshi.get_order(other.order_id)).status == "resting"
+
+
+async def test_cancels_reach_an_order_on_another_exchange_shard(sim: Any) -> None:
+    """Baseball markets live on shard 3 (exchange_sharding.md): a cancel must name the market to get there."""
+    mlb = next(g for g in sim.board.games if g.league == "mlb")
+    ticker = mlb.home_ticker
+    async with kalshi_client(sim) as kalshi:
+        one = await kalshi.create_order(resting_bid(ticker))
+        two = await kalshi.create_order(resting_bid(ticker))
+        cancel = await kalshi.cancel_order(one.order_id, ticker)
+        (batch,) = await kalshi.batch_cancel({two.order_id: ticker})
+    assert (cancel.order_id, cancel.reduced_by) == (one.order_id, D(3))
+    assert (batch.order_id, batch.reduced_by, batch.error) == (two.order_id, D(3), "")
+    assert {sim.exchange.orders[o.order_id].status for o in (one, two)} == {"canceled"}
 
 
 async def test_batch_cancel_and_order_groups(sim: Any) -> None:
@@ -103,7 +117,7 @@ async def test_batch_cancel_and_order_groups(sim: Any) -> None:
         await kalshi.trigger_order_group(group.order_group_id)
         assert (await kalshi.get_order(b.order_id)).status == "canceled"
         await kalshi.reset_order_group(group.order_group_id)
-        results = await kalshi.batch_cancel([a.order_id])
+        results = await kalshi.batch_cancel({a.order_id: ticker})
         assert [(r.order_id, r.reduced_by) for r in results] == [(a.order_id, D(3))]
         assert (await kalshi.get_order(a.order_id)).status == "canceled"
 
@@ -129,7 +143,7 @@ async def test_batch_cancel_larger_than_the_write_bucket_is_split(sim: Any) -> N
         )
         ids.append(order.order_id)
     async with kalshi_client(sim) as kalshi:
-        results = await kalshi.batch_cancel(ids)
+        results = await kalshi.batch_cancel(dict.fromkeys(ids, ticker))
     assert sorted(r.order_id for r in results) == sorted(ids)
     assert all(r.reduced_by == D(1) and not r.error for r in results)
     assert all(sim.exchange.orders[i].status == "canceled" for i in ids)

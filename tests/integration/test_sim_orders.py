@@ -323,3 +323,22 @@ async def test_order_group_and_batch_cancel_bodies_follow_the_docs(sim: Simulato
     ]
     (entry,) = resp.json()["orders"]
     assert entry["reduced_by"] == "0.00" and entry["ts_ms"] is None and entry["error"]["code"] == "not_found"
+
+
+async def test_cancel_without_a_route_looks_on_shard_zero_only(sim: Simulator, sim_headers: SignHeaders) -> None:
+    """exchange_sharding.md: exchange_index >= 0 routes there; else market_ticker auto-routes; else shard 0."""
+    mlb = next(g for g in sim.board.games if g.league == "mlb")
+    ticker = mlb.home_ticker
+    async with httpx.AsyncClient() as client:
+        market = await _get(client, sim, sim_headers, f"/markets/{ticker}")
+        placed = await _post(
+            client, sim, sim_headers, _order(ticker, "bid", Decimal("0.01"), "1", "good_till_canceled")
+        )
+        oid = placed.json()["order_id"]
+        base = f"{sim.kalshi_url}/portfolio/events/orders/{oid}"
+        lost = await client.delete(base, headers=sim_headers("DELETE", base))
+        wrong = await client.delete(base + "?exchange_index=0", headers=sim_headers("DELETE", base))
+        routed = await client.delete(base + f"?market_ticker={ticker}", headers=sim_headers("DELETE", base))
+    assert market["market"]["exchange_index"] == 3
+    assert (lost.status_code, wrong.status_code, routed.status_code) == (404, 404, 200)
+    assert routed.json()["reduced_by"] == "1.00"

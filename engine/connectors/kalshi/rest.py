@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -459,11 +459,19 @@ class KalshiRestClient:
         except (ApiError, TransportError) as exc:
             raise OrderOutcomeUnknownError(order.client_order_id, f"lookup failed: {exc}") from None
 
-    async def cancel_order(self, order_id: str) -> CancelResult:
-        """Cancel one order. The venue may answer a successful cancel with a body describing another order
-        (changelog 2026-06-18); then only the cancel itself is trusted and ``reduced_by`` is None (unknown)."""
+    async def cancel_order(self, order_id: str, market_ticker: str) -> CancelResult:
+        """Cancel one order. ``market_ticker`` routes the cancel to the market's exchange shard; without it
+        the venue looks on shard 0 only and cannot find an order on another shard (exchange_sharding.md).
+
+        The venue may answer a successful cancel with a body describing another order (changelog
+        2026-06-18); then only the cancel itself is trusted and ``reduced_by`` is None (unknown)."""
         doc = await self.request(
-            "DELETE", f"/portfolio/events/orders/{order_id}", write=True, cost=CANCEL_COST, idempotent=True
+            "DELETE",
+            f"/portfolio/events/orders/{order_id}",
+            params={"market_ticker": market_ticker},
+            write=True,
+            cost=CANCEL_COST,
+            idempotent=True,
         )
         result = parse_cancel(doc)
         if result.order_id != order_id:
@@ -473,15 +481,16 @@ class KalshiRestClient:
             return CancelResult(order_id, "", None)
         return result
 
-    async def batch_cancel(self, order_ids: Sequence[str]) -> tuple[CancelResult, ...]:
-        """Cancel many orders, in as few calls as the write bucket allows: a batch is billed 2 tokens per
-        order and must fit the bucket whole (rate_limits.md), so a Basic account cancels 50 per call."""
-        unique = list(dict.fromkeys(order_ids))
+    async def batch_cancel(self, orders: Mapping[str, str]) -> tuple[CancelResult, ...]:
+        """Cancel many orders, ``{order_id: market_ticker}`` (the ticker routes each to its exchange shard),
+        in as few calls as the write bucket allows: a batch is billed 2 tokens per order and must fit the
+        bucket whole (rate_limits.md), so a Basic account cancels 50 per call."""
+        unique = list(orders.items())
         per_call = max(1, int(self._limiter.write.capacity // BATCH_CANCEL_COST_PER_ORDER))
         out: list[CancelResult] = []
         for i in range(0, len(unique), per_call):
             chunk = unique[i : i + per_call]
-            body = {"orders": [{"order_id": oid} for oid in chunk]}
+            body = {"orders": [{"order_id": oid, "market_ticker": ticker} for oid, ticker in chunk]}
             cost = BATCH_CANCEL_COST_PER_ORDER * len(chunk)
             doc = await self.request(
                 "DELETE", "/portfolio/events/orders/batched", body=body, write=True, cost=cost, idempotent=True
