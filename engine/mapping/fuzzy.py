@@ -52,6 +52,17 @@ _QUALIFIERS = frozenset(
         "upstate",
         "kentucky",
         "carolina",
+        "miss",
+        "illinois",
+        "indiana",
+        "utah",
+        "pine",
+        "gulf",
+        "fort",
+        "mercy",
+        "cc",
+        "corpus",
+        "commerce",
     ]
 )
 SUBSET_CAP = 70.0

@@ -13,6 +13,7 @@ from test_mapping_resolver import ev, mk
 
 from engine.mapping.resolver import resolve, winner_groups
 from engine.mapping.types import MappingResult
+from engine.markets.kalshi import KalshiMarket
 
 NFL = "americanfootball_nfl"
 NBA = "basketball_nba"
@@ -219,3 +220,28 @@ def test_timestamps_without_a_zone_are_left_out_not_raised() -> None:
     naive_start = [ev("nfl", NFL, "2026-09-27T17:00:00", "Indianapolis Colts", "Houston Texans")]
     result = resolve([mk("KXNFLGAME-26SEP27HOUIND-HOU")], naive_start)
     assert not result.matches and result.unmatched
+
+
+def test_college_short_name_never_matches_a_longer_school_that_merely_starts_with_it() -> None:
+    def game(codes: str, away: str, home: str, code: str, yes: str) -> KalshiMarket:
+        rules = f"If {yes} wins the {away} at {home} college basketball game originally scheduled for Dec 5, 2026"
+        return mk(f"KXNCAAMBGAME-26DEC05{codes}-{code}", rules=rules)
+
+    cases = [
+        (game("HOUTXAM", "Houston", "Texas A&M", "TXAM", "Texas A&M"), "Texas A&M-CC Islanders", "Houston Cougars"),
+        (game("ALCNSOU", "Alcorn St.", "Southern", "SOU", "Southern"), "Southern Miss Golden Eagles",
+         "Alcorn State Braves"),
+        (game("ALCNARK", "Alcorn St.", "Arkansas", "ARK", "Arkansas"), "Arkansas-Pine Bluff Golden Lions",
+         "Alcorn State Braves"),
+        (game("STETFLA", "Stetson", "Florida", "FLA", "Florida"), "Florida Gulf Coast Eagles", "Stetson Hatters"),
+        (game("OAKPUR", "Oakland", "Purdue", "PUR", "Purdue"), "Purdue Fort Wayne Mastodons",
+         "Oakland Golden Grizzlies"),
+    ]  # fmt: skip
+    for market, home, away in cases:
+        board = [ev("x", "basketball_ncaab", "2026-12-05T20:00:00+00:00", home, away)]
+        assert not resolve([market], board).matches, market.ticker
+    # The full school name still matches its own team.
+    own = game("ALCNARK", "Alcorn St.", "Arkansas-Pine Bluff", "ARK", "Arkansas-Pine Bluff")
+    board = [ev("x", "basketball_ncaab", "2026-12-05T20:00:00+00:00", "Arkansas-Pine Bluff Golden Lions",
+                "Alcorn State Braves")]  # fmt: skip
+    assert resolve([own], board).matches[own.ticker].outcome == "Arkansas-Pine Bluff Golden Lions"
