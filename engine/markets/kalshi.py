@@ -43,6 +43,8 @@ class KalshiMarket:
     volume: Decimal | None = None
     close_time: datetime | None = None
     occurrence_datetime: datetime | None = None
+    exchange_index: int = 0
+    """The exchange shard that trades this market (exchange_sharding.md); order groups must live there."""
 
     @property
     def series_ticker(self) -> str:
@@ -84,7 +86,17 @@ def parse_market(obj: object) -> KalshiMarket:
         volume=r.count("volume_fp", required=False),
         close_time=r.timestamp("close_time", required=False),
         occurrence_datetime=r.timestamp("occurrence_datetime", required=False),
+        exchange_index=_exchange_index(r),
     )
+
+
+def _exchange_index(r: FieldReader) -> int:
+    value = r.obj.get("exchange_index")
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise r.fail("exchange_index", f"expected a non-negative integer, got {value!r}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from decimal import Decimal
 from engine.markets.kalshi import Orderbook
 from engine.money import ONE, ZERO
 from engine.pricing.fees import FeeSchedule, charge_fill
-from engine.sim.board import Board, Game
+from engine.sim.board import EXCHANGE_INDEX, Board, Game
 from engine.sim.book import NO, YES, MarketBook, Resting
 from engine.sim.records import (
     ASK,
@@ -80,6 +80,8 @@ class OrderGroup:
     filled: Decimal = ZERO
     triggered: bool = False
     order_ids: list[str] = field(default_factory=list)
+    exchange_index: int = 0
+    """The shard the group lives on; it can only hold orders of markets on that shard."""
 
 
 class Exchange:
@@ -247,7 +249,7 @@ class Exchange:
         group = None
         if order_group_id:
             group = self.order_groups.get(order_group_id)
-            if group is None:
+            if group is None or group.exchange_index != EXCHANGE_INDEX.get(state.game.league, 0):
                 raise OrderRejected(404, "order_group_not_found", f"order group {order_group_id} not found")
             if group.triggered:
                 raise OrderRejected(409, "order_group_triggered", "order group limit reached; reset it first")
@@ -457,8 +459,8 @@ class Exchange:
         return order
 
     # -- order groups ------------------------------------------------------------------------------------
-    def create_order_group(self, contracts_limit: Decimal) -> OrderGroup:
-        group = OrderGroup(str(uuid.uuid4()), contracts_limit)
+    def create_order_group(self, contracts_limit: Decimal, exchange_index: int = 0) -> OrderGroup:
+        group = OrderGroup(str(uuid.uuid4()), contracts_limit, exchange_index=exchange_index)
         self.order_groups[group.group_id] = group
         return group
 

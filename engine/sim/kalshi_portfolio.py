@@ -344,15 +344,26 @@ async def create_order_group(request: web.Request) -> web.Response:
         limit = ZERO
     if limit < ONE:
         return error(400, "invalid_parameters", "contracts_limit (or contracts_limit_fp) must be at least 1")
-    group = ctx.exchange.create_order_group(limit)
-    return web.json_response({"order_group_id": group.group_id, "subaccount": 0, "exchange_index": 0}, status=201)
+    index = body.get("exchange_index", 0)
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        return error(400, "invalid_parameters", "exchange_index must be a non-negative integer")
+    group = ctx.exchange.create_order_group(limit, index)
+    return web.json_response(
+        {"order_group_id": group.group_id, "subaccount": 0, "exchange_index": group.exchange_index}, status=201
+    )
+
+
+def _group_on_shard(ctx: SimContext, request: web.Request) -> bool:
+    """The order-group routes reach the shard named by ``exchange_index`` (default 0) only."""
+    group = ctx.exchange.order_groups.get(request.match_info["group_id"])
+    return group is not None and group.exchange_index == query_int(request, "exchange_index", 0, 0, 1 << 16)
 
 
 async def get_order_group(request: web.Request) -> web.Response:
-    group = _ctx(request).exchange.order_groups.get(request.match_info["group_id"])
-    if group is None:
+    ctx = _ctx(request)
+    if not _group_on_shard(ctx, request):
         return error(404, "not_found", "order group not found")
-    return web.json_response(order_group_json(group))
+    return web.json_response(order_group_json(ctx.exchange.order_groups[request.match_info["group_id"]]))
 
 
 async def list_order_groups(request: web.Request) -> web.Response:
@@ -362,6 +373,8 @@ async def list_order_groups(request: web.Request) -> web.Response:
 
 async def trigger_order_group(request: web.Request) -> web.Response:
     ctx = _ctx(request)
+    if not _group_on_shard(ctx, request):
+        return error(404, "not_found", "order group not found")
     try:
         ctx.exchange.trigger_order_group(request.match_info["group_id"], ctx.now())
     except OrderRejected as exc:
@@ -370,8 +383,11 @@ async def trigger_order_group(request: web.Request) -> web.Response:
 
 
 async def reset_order_group(request: web.Request) -> web.Response:
+    ctx = _ctx(request)
+    if not _group_on_shard(ctx, request):
+        return error(404, "not_found", "order group not found")
     try:
-        _ctx(request).exchange.reset_order_group(request.match_info["group_id"])
+        ctx.exchange.reset_order_group(request.match_info["group_id"])
     except OrderRejected as exc:
         return error(exc.status, exc.code, str(exc))
     return web.json_response({})
@@ -379,6 +395,8 @@ async def reset_order_group(request: web.Request) -> web.Response:
 
 async def delete_order_group(request: web.Request) -> web.Response:
     ctx = _ctx(request)
+    if not _group_on_shard(ctx, request):
+        return error(404, "not_found", "order group not found")
     try:
         ctx.exchange.delete_order_group(request.match_info["group_id"], ctx.now())
     except OrderRejected as exc:

@@ -280,7 +280,7 @@ def order_group_json(group: OrderGroup) -> dict[str, Any]:
         "is_auto_cancel_enabled": group.triggered,
         "contracts_limit_fp": fp(group.contracts_limit),
         "orders": list(group.order_ids),
-        "exchange_index": 0,
+        "exchange_index": group.exchange_index,
     }
 
 
@@ -290,5 +290,5 @@ def order_group_list_json(group: OrderGroup) -> dict[str, Any]:
         "id": group.group_id,
         "contracts_limit_fp": fp(group.contracts_limit),
         "is_auto_cancel_enabled": group.triggered,
-        "exchange_index": 0,
+        "exchange_index": group.exchange_index,
     }

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from clientkit import eventually, kalshi_client
 
-from engine.connectors.errors import ConflictError, OrderOutcomeUnknownError, RateLimitedError
+from engine.connectors.errors import ConflictError, NotFoundError, OrderOutcomeUnknownError, RateLimitedError
 from engine.connectors.http import RetryPolicy
 from engine.connectors.kalshi.models import BookSide, OrderRequest, TimeInForce
 
@@ -104,7 +104,7 @@ async def test_cancels_reach_an_order_on_another_exchange_shard(sim: Any) -> Non
 
 
 async def test_batch_cancel_and_order_groups(sim: Any) -> None:
-    ticker = sim.board.tickers[4]
+    ticker = next(g.home_ticker for g in sim.board.games if g.league != "mlb")  # a shard-0 market
     async with kalshi_client(sim) as kalshi:
         group = await kalshi.create_order_group(50)
         first = resting_bid(ticker)
@@ -147,6 +147,32 @@ async def test_batch_cancel_larger_than_the_write_bucket_is_split(sim: Any) -> N
     assert sorted(r.order_id for r in results) == sorted(ids)
     assert all(r.reduced_by == D(1) and not r.error for r in results)
     assert all(sim.exchange.orders[i].status == "canceled" for i in ids)
+
+
+async def test_order_groups_live_on_the_shard_of_their_markets(sim: Any) -> None:
+    mlb = next(g for g in sim.board.games if g.league == "mlb")
+    ticker = mlb.home_ticker
+    async with kalshi_client(sim) as kalshi:
+        market = await kalshi.market(ticker)
+        assert market.exchange_index == 3
+        wrong = await kalshi.create_order_group(10)
+        right = await kalshi.create_order_group(10, exchange_index=market.exchange_index)
+        assert (wrong.exchange_index, right.exchange_index) == (0, 3)
+        with pytest.raises(NotFoundError):
+            await kalshi.create_order(_grouped(ticker, wrong.order_group_id))
+        ack = await kalshi.create_order(_grouped(ticker, right.order_group_id))
+        with pytest.raises(NotFoundError):
+            await kalshi.trigger_order_group(right.order_group_id)  # shard 0 has no such group
+        info = await kalshi.get_order_group(right.order_group_id, exchange_index=3)
+        assert info.order_ids == (ack.order_id,) and info.exchange_index == 3
+        await kalshi.trigger_order_group(right.order_group_id, exchange_index=3)
+        assert (await kalshi.get_order(ack.order_id)).status == "canceled"
+        await kalshi.delete_order_group(right.order_group_id, exchange_index=3)
+    assert right.order_group_id not in sim.exchange.order_groups
+
+
+def _grouped(ticker: str, group_id: str) -> OrderRequest:
+    return OrderRequest(ticker, BookSide.BID, D(1), D("0.01"), str(uuid.uuid4()), order_group_id=group_id)
 
 
 async def test_timed_out_create_is_looked_up_before_it_is_sent_again(sim: Any) -> None:

@@ -337,6 +337,7 @@ class OrderGroup:
     contracts_limit: Decimal | None = None
     is_auto_cancel_enabled: bool | None = None
     order_ids: tuple[str, ...] = ()
+    exchange_index: int = 0
 
 
 def parse_order_group(obj: object, order_group_id: str | None = None) -> OrderGroup:
@@ -348,4 +349,5 @@ def parse_order_group(obj: object, order_group_id: str | None = None) -> OrderGr
         r.count("contracts_limit_fp", required=False),
         enabled if isinstance(enabled, bool) else None,
         orders,
+        _int_field(r, "exchange_index") or 0,
     )

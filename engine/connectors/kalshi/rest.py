@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -503,23 +504,35 @@ class KalshiRestClient:
 
     # -- order groups ----------------------------------------------------------------------------------
 
-    async def create_order_group(self, contracts_limit: int) -> OrderGroup:
+    async def create_order_group(self, contracts_limit: int, *, exchange_index: int = 0) -> OrderGroup:
+        """A group lives on one exchange shard and only takes orders of markets on that shard: pass the
+        markets' ``exchange_index`` (baseball is on 3; exchange_sharding.md)."""
         if contracts_limit < 1:
             raise ValueError("an order group's contracts_limit must be at least 1")
-        doc = await self.request(
-            "POST", "/portfolio/order_groups/create", body={"contracts_limit": contracts_limit}, write=True
-        )
-        return parse_order_group(doc)
+        body = {"contracts_limit": contracts_limit, "exchange_index": exchange_index}
+        doc = await self.request("POST", "/portfolio/order_groups/create", body=body, write=True)
+        group = parse_order_group(doc)
+        return replace(group, exchange_index=group.exchange_index if "exchange_index" in doc else exchange_index)
 
-    async def get_order_group(self, order_group_id: str) -> OrderGroup:
-        doc = await self.request("GET", f"/portfolio/order_groups/{order_group_id}")
+    async def get_order_group(self, order_group_id: str, *, exchange_index: int = 0) -> OrderGroup:
+        doc = await self.request(
+            "GET", f"/portfolio/order_groups/{order_group_id}", params={"exchange_index": exchange_index}
+        )
         return parse_order_group(doc, order_group_id)
 
-    async def trigger_order_group(self, order_group_id: str) -> None:
+    async def trigger_order_group(self, order_group_id: str, *, exchange_index: int = 0) -> None:
         """Cancel every order of the group and refuse new ones until reset: the exchange-side kill switch."""
         path = f"/portfolio/order_groups/{order_group_id}/trigger"
-        await self.request("PUT", path, body={}, write=True, idempotent=True)
+        params: Params = {"exchange_index": exchange_index}
+        await self.request("PUT", path, params=params, body={}, write=True, idempotent=True)
 
-    async def reset_order_group(self, order_group_id: str) -> None:
+    async def reset_order_group(self, order_group_id: str, *, exchange_index: int = 0) -> None:
         path = f"/portfolio/order_groups/{order_group_id}/reset"
-        await self.request("PUT", path, body={}, write=True, idempotent=True)
+        params: Params = {"exchange_index": exchange_index}
+        await self.request("PUT", path, params=params, body={}, write=True, idempotent=True)
+
+    async def delete_order_group(self, order_group_id: str, *, exchange_index: int = 0) -> None:
+        """Cancel the group's orders and remove it."""
+        path = f"/portfolio/order_groups/{order_group_id}"
+        params: Params = {"exchange_index": exchange_index}
+        await self.request("DELETE", path, params=params, write=True, idempotent=True)
