@@ -245,3 +245,123 @@ def test_college_short_name_never_matches_a_longer_school_that_merely_starts_wit
     board = [ev("x", "basketball_ncaab", "2026-12-05T20:00:00+00:00", "Arkansas-Pine Bluff Golden Lions",
                 "Alcorn State Braves")]  # fmt: skip
     assert resolve([own], board).matches[own.ticker].outcome == "Arkansas-Pine Bluff Golden Lions"
+
+
+def test_college_prefix_families_and_the_two_miamis() -> None:
+    def game(sport: str, codes: str, away: str, home: str, code: str, yes: str) -> KalshiMarket:
+        series, word = ("KXNCAAFGAME", "football") if sport.endswith("ncaaf") else ("KXNCAAMBGAME", "basketball")
+        rules = f"If {yes} wins the {away} at {home} college {word} game originally scheduled for Nov 28, 2026"
+        return mk(f"{series}-26NOV28{codes}-{code}", rules=rules)
+
+    cf = "americanfootball_ncaaf"
+    board = [
+        ev("tt", cf, "2026-11-28T17:00:00+00:00", "Texas Tech Red Raiders", "Texas Longhorns"),
+        ev("ta", cf, "2026-11-29T00:30:00+00:00", "Texas A&M Aggies", "North Texas Mean Green"),
+        ev("ut", cf, "2026-11-28T20:00:00+00:00", "UTSA Roadrunners", "Texas State Bobcats"),
+    ]
+    expected = {
+        game(cf, "TEXTTU", "Texas", "Texas Tech", "TEX", "Texas"): ("tt", "Texas Longhorns"),
+        game(cf, "TEXTTU", "Texas", "Texas Tech", "TTU", "Texas Tech"): ("tt", "Texas Tech Red Raiders"),
+        game(cf, "UNTTXAM", "North Texas", "Texas A&M", "UNT", "North Texas"): ("ta", "North Texas Mean Green"),
+        game(cf, "UNTTXAM", "North Texas", "Texas A&M", "TXAM", "Texas A&M"): ("ta", "Texas A&M Aggies"),
+        game(cf, "TXSTUTSA", "Texas St.", "UTSA", "TXST", "Texas St."): ("ut", "Texas State Bobcats"),
+        game(cf, "TXSTUTSA", "Texas St.", "UTSA", "UTSA", "UTSA"): ("ut", "UTSA Roadrunners"),
+    }
+    absent = [
+        game(cf, "TEXTXAM", "Texas", "Texas A&M", "TEX", "Texas"),
+        game(cf, "TEXUTSA", "Texas", "UTSA", "TEX", "Texas"),
+        game(cf, "UNTTEX", "North Texas", "Texas", "TEX", "Texas"),
+    ]
+    result = resolve([*expected, *absent], board)
+    assert {t: (m.odds_event_id, m.outcome) for t, m in result.matches.items()} == {
+        m.ticker: want for m, want in expected.items()
+    }
+    cb = "basketball_ncaab"
+    miamis = [
+        ev("fl", cb, "2026-11-28T17:00:00+00:00", "Miami Hurricanes", "Ohio Bobcats"),
+        ev("oh", cb, "2026-11-28T17:00:00+00:00", "Miami (OH) RedHawks", "Ohio State Buckeyes"),
+    ]
+    fl = game(cb, "OHIOMIA", "Ohio", "Miami (FL)", "MIA", "Miami (FL)")
+    oh = game(cb, "OSUMOH", "Ohio St.", "Miami (OH)", "MOH", "Miami (OH)")
+    plain = game(cb, "OSUMIA", "Ohio St.", "Miami", "MIA", "Miami")
+    result = resolve([fl, oh, plain], miamis)
+    assert (result.matches[fl.ticker].odds_event_id, result.matches[fl.ticker].outcome) == ("fl", "Miami Hurricanes")
+    assert (result.matches[oh.ticker].odds_event_id, result.matches[oh.ticker].outcome) == ("oh", "Miami (OH) RedHawks")
+    assert plain.ticker not in result.matches, "plain 'Miami' is Miami (FL), never the RedHawks"
+
+
+def test_renamed_team_and_soccer_order() -> None:
+    utah = [ev("u", NHL, "2026-01-14T00:00:00+00:00", "Montreal Canadiens", "Utah Mammoth")]
+    old_name = [ev("u", NHL, "2025-01-14T00:00:00+00:00", "Montréal Canadiens", "Utah Hockey Club")]
+    new, old = mk("KXNHLGAME-26JAN13UTAMTL-UTA"), mk("KXNHLGAME-25JAN13UTAMTL-MTL")
+    assert resolve([new], utah).matches[new.ticker].outcome == "Utah Mammoth"
+    assert resolve([old], old_name).matches[old.ticker].outcome == "Montréal Canadiens"
+    jazz = mk("KXNBAGAME-26JAN13UTAMIA-UTA")
+    board = [ev("j", NBA, "2026-01-14T00:30:00+00:00", "Miami Heat", "Utah Jazz"), *utah]
+    assert resolve([jazz], board).matches[jazz.ticker].outcome == "Utah Jazz"
+    # Soccer tickers are HOME then AWAY; a ticker in the other order still maps each code to its own club.
+    epl = [ev("epl", "soccer_epl", "2026-08-23T15:30:00+00:00", "Newcastle United", "Liverpool")]
+    flipped = [mk("KXEPLGAME-26AUG23LFCNEW-LFC"), mk("KXEPLGAME-26AUG23LFCNEW-NEW"), mk("KXEPLGAME-26AUG23LFCNEW-TIE")]
+    result = resolve(flipped, epl)
+    assert [result.matches[m.ticker].outcome for m in flipped] == ["Liverpool", "Newcastle United", "Draw"]
+    assert all(m.confidence < 1 for m in result.matches.values())
+    tie_text = mk("KXEPLGAME-26AUG23NEWLFC-TIE", rules="If Liverpool wins the Newcastle vs Liverpool professional EPL "
+                  "soccer game originally scheduled for Aug 23, 2026 after 90 minutes plus stoppage time")  # fmt: skip
+    assert not resolve([tie_text], epl).matches
+
+
+def test_totals_and_strikes() -> None:
+    events = [ev("nfl", NFL, "2026-09-27T17:00:00+00:00", "Indianapolis Colts", "Houston Texans")]
+    under = mk("KXNFLTOTAL-26SEP27HOUIND-44", title="Under 43.5 points scored", strike_type="less", cap="43.5")
+    match = resolve([under], events).matches[under.ticker]
+    assert (match.outcome, match.point) == ("Under", Decimal("43.5"))
+    refused = [
+        mk("KXNFLTOTAL-26SEP27HOUIND-45", title="Under 44.5 points scored", strike_type="greater", floor="44.5"),
+        mk("KXNFLTOTAL-26SEP27HOUIND-46", strike_type="less", floor="45.5"),
+        mk("KXNFLTOTAL-26SEP27HOUIND-47", title="Over 47.5 points scored", strike_type="greater", floor="46.5"),
+        mk("KXNFLTOTAL-26SEP27HOUIND-48", strike_type="between", floor="44.5", cap="47.5"),
+        mk("KXNFLTOTAL-26SEP27HOUIND-49", strike_type="greater"),
+        mk("KXNFLSPREAD-26SEP27HOUIND-HOU3", title="Houston wins by over 2.5 points?", strike_type="greater"),
+        mk("KXNFLSPREAD-26SEP27HOUIND-HOU4", title="Houston wins by over 2.5 points?", strike_type="greater",
+           floor="3.5"),
+        mk("KXNFLSPREAD-26SEP27HOUIND-HOU5", strike_type="less", cap="4.5"),
+    ]  # fmt: skip
+    result = resolve(refused, events)
+    assert not result.matches and len(result.unmatched) == len(refused)
+
+
+def test_malformed_markets_and_events_are_unmatched_with_a_reason() -> None:
+    events = [
+        ev("nfl", NFL, "2026-09-27T17:00:00+00:00", "Indianapolis Colts", "Houston Texans"),
+        ev("same", NFL, "2026-09-28T17:00:00+00:00", "Houston Texans", "Houston Texans"),
+        ev("blank", NFL, "2026-09-29T17:00:00+00:00", "", ""),
+    ]
+    markets = [
+        mk(""),
+        mk("KXNFLGAME"),
+        mk("KXNFLGAME-26SEP27HOUIND-"),
+        mk("kxnflgame-26sep27houind-hou"),
+        mk("KXNFLGAME-26FEB30HOUIND-HOU"),
+        mk("KXNFLGAME-26SEP27HOUIND-HOUIND"),
+        mk("KXNFLGAME-26SEP27HOUIND-HOU3"),
+        mk("KXNFLGAME-26SEP28HOUHOU-HOU"),
+        mk("KXNFLGAME-26SEP29HOUIND-HOU"),
+        mk("KXNFLGAME-26SEP27HOUIND-HOU", rules="If  wins the  game", title=": wins"),
+    ]
+    result = resolve(markets, events)
+    # One malformed market (HOUIND) makes its whole event suspect: the plain HOU market is refused with it.
+    assert not result.matches
+    assert all(u.reason for u in result.unmatched) and len(result.unmatched) == len(markets)
+    assert "do not spell" in reason(result, "KXNFLGAME-26SEP27HOUIND-HOU")
+    alone = resolve([markets[-1]], events).matches[markets[-1].ticker]
+    assert (alone.odds_event_id, alone.outcome) == ("nfl", "Houston Texans")
+
+
+def test_the_same_game_listed_twice_by_the_odds_api_is_ambiguous() -> None:
+    events = [
+        ev("a", NHL, "2026-10-17T01:00:00+00:00", "Colorado Avalanche", "Pittsburgh Penguins"),
+        ev("b", NHL, "2026-10-17T01:30:00+00:00", "Colorado Avalanche", "Pittsburgh Penguins"),
+    ]
+    market = mk("KXNHLGAME-26OCT16PITCOL-PIT")
+    result = resolve([market], events)
+    assert not result.matches and "ambiguous" in reason(result, market.ticker)
