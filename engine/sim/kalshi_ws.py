@@ -17,8 +17,10 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from engine.money import ONE
 from engine.sim.auth import AuthError, verify
 from engine.sim.context import SimContext
+from engine.sim.payloads import dollars
 from engine.sim.records import (
     BookChange,
     ExchangeEvent,
@@ -53,6 +55,8 @@ class Subscription:
     channel: str
     tickers: set[str] | None  # None: every market
     seq: int = 0
+    yes_price: bool = False
+    """``use_yes_price``: NO-side book levels in yes-leg pricing (order_direction.md)."""
 
     def covers(self, ticker: str) -> bool:
         return self.tickers is None or ticker in self.tickers
@@ -241,11 +245,14 @@ class WebSocketHub:
         tickers = self._tickers(params)
         if "orderbook_delta" in channels and not tickers:
             raise CommandError(14, "Market Ticker required")
+        yes_price = params.get("use_yes_price", False)
+        if not isinstance(yes_price, bool):
+            raise CommandError(11, "Invalid parameter")
         for channel in channels:
             if any(s.channel == channel and s.tickers == _wanted(channel, tickers) for s in conn.subs.values()):
                 raise CommandError(6, "Already subscribed")
         for channel in channels:
-            sub = Subscription(next(conn.sids), channel, _wanted(channel, tickers))
+            sub = Subscription(next(conn.sids), channel, _wanted(channel, tickers), yes_price=yes_price)
             conn.subs[sub.sid] = sub
             self._send(conn, {"id": cmd_id, "type": "subscribed", "msg": {"channel": channel, "sid": sub.sid}})
             if channel == "orderbook_delta":
@@ -255,7 +262,8 @@ class WebSocketHub:
     def _snapshot(self, conn: Connection, sub: Subscription, ticker: str) -> None:
         sub.seq += 1
         state = self.ctx.exchange.markets[ticker]
-        self._send(conn, {"type": "orderbook_snapshot", "sid": sub.sid, "seq": sub.seq, "msg": snapshot_msg(state)})
+        msg = snapshot_msg(state, yes_price=sub.yes_price)
+        self._send(conn, {"type": "orderbook_snapshot", "sid": sub.sid, "seq": sub.seq, "msg": msg})
 
     def _unsubscribe(self, conn: Connection, cmd_id: Any, params: dict[str, Any]) -> None:
         sids = params.get("sids")
@@ -314,7 +322,9 @@ class WebSocketHub:
         if isinstance(event, BookChange):
             if self._watching("orderbook_delta", event.ticker):
                 gap = self.ctx.faults.take_seq_gap(event.ticker)
-                self._fan("orderbook_delta", event.ticker, "orderbook_delta", delta_msg(event, now), seq=True, gap=gap)
+                msg = delta_msg(event, now)
+                yes_leg = {**msg, "price_dollars": dollars(ONE - event.price)} if event.side == "no" else msg
+                self._fan("orderbook_delta", event.ticker, "orderbook_delta", msg, seq=True, gap=gap, yes_leg=yes_leg)
         elif isinstance(event, TickerChange):
             if self._watching("ticker", event.ticker):
                 self._fan("ticker", event.ticker, "ticker", ticker_msg(ex, event.ticker, now))
@@ -337,8 +347,17 @@ class WebSocketHub:
         return any(s.channel == channel and s.covers(ticker) for c in self.connections for s in c.subs.values())
 
     def _fan(
-        self, channel: str, ticker: str, kind: str, msg: dict[str, Any], *, seq: bool = False, gap: bool = False
+        self,
+        channel: str,
+        ticker: str,
+        kind: str,
+        msg: dict[str, Any],
+        *,
+        seq: bool = False,
+        gap: bool = False,
+        yes_leg: dict[str, Any] | None = None,
     ) -> None:
+        """Send ``msg`` to every subscription covering ``ticker``; ``yes_leg`` to those with use_yes_price."""
         for conn in self.connections:
             for sub in conn.subs.values():
                 if sub.channel != channel or not sub.covers(ticker):
@@ -348,5 +367,5 @@ class WebSocketHub:
                     sub.seq += 2 if gap else 1
                     gap = False
                     body["seq"] = sub.seq
-                body["msg"] = msg
+                body["msg"] = yes_leg if yes_leg is not None and sub.yes_price else msg
                 self._send(conn, body)

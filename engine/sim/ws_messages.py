@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -25,13 +26,17 @@ def stamps(now: datetime) -> dict[str, Any]:
     return {"ts": int(now.timestamp()), "ts_ms": int(now.timestamp() * 1000)}
 
 
-def snapshot_msg(state: MarketState) -> dict[str, Any]:
+def snapshot_msg(state: MarketState, *, yes_price: bool = False) -> dict[str, Any]:
+    """``yes_price`` (the subscription's ``use_yes_price``) reports NO levels in yes-leg pricing, 1 - p."""
     book = orderbook_json(state.book)
+    no_levels = book["no_dollars"]
+    if yes_price:
+        no_levels = [[dollars(ONE - Decimal(p)), c] for p, c in reversed(no_levels)]
     return {
         "market_ticker": state.ticker,
         "market_id": market_id(state.ticker),
         "yes_dollars_fp": book["yes_dollars"],
-        "no_dollars_fp": book["no_dollars"],
+        "no_dollars_fp": no_levels,
     }
 
 

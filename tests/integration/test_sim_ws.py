@@ -96,6 +96,30 @@ async def test_snapshot_then_deltas_rebuild_the_exchange_book(sim: Simulator, si
     assert seq > 1
 
 
+async def test_use_yes_price_reports_the_no_side_in_yes_leg_pricing(sim: Simulator, sim_headers: SignHeaders) -> None:
+    ticker = sim.board.games[0].home_ticker
+    async with _open(sim, sim_headers) as legacy, _open(sim, sim_headers) as unified:
+        await _subscribe(legacy, ["orderbook_delta"], [ticker])
+        params = {"channels": ["orderbook_delta"], "market_tickers": [ticker], "use_yes_price": True}
+        await unified.send(json.dumps({"id": 1, "cmd": "subscribe", "params": params}))
+        assert (await _recv(legacy))["type"] == (await _recv(unified))["type"] == "subscribed"
+        old, new = (await _recv(legacy))["msg"], (await _recv(unified))["msg"]
+        assert new["yes_dollars_fp"] == old["yes_dollars_fp"] and old["no_dollars_fp"]
+        flipped = sorted([f"{1 - Decimal(p):.4f}", c] for p, c in old["no_dollars_fp"])
+        assert new["no_dollars_fp"] == flipped
+        bid = sim.exchange.best_yes_bid(ticker)
+        assert bid is not None
+        sim.exchange.place_order(
+            ticker=ticker, book_side="ask", price=bid + Decimal("0.05"), count=Decimal(1),
+            time_in_force="good_till_canceled", post_only=True, self_trade_prevention="taker_at_cross",
+            client_order_id="yes-leg", order_group_id="", expiration_ts=None, now=sim.scenario.clock(),
+        )  # fmt: skip
+        a, b = (await _recv(legacy))["msg"], (await _recv(unified))["msg"]
+    assert a["side"] == b["side"] == "no"
+    assert Decimal(a["price_dollars"]) == 1 - (bid + Decimal("0.05"))
+    assert Decimal(b["price_dollars"]) == bid + Decimal("0.05")
+
+
 async def test_seq_gap_fault_skips_one_number_and_get_snapshot_repairs(
     sim: Simulator, sim_headers: SignHeaders
 ) -> None:

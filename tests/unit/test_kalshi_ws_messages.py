@@ -21,12 +21,15 @@ from engine.connectors.kalshi.messages import (
     ChannelMessage,
     FillUpdate,
     MarketLifecycle,
+    OrderbookDelta,
+    OrderbookSnapshot,
     PositionUpdate,
     TradeUpdate,
     UserOrderUpdate,
     parse_message,
 )
 from engine.errors import PayloadError
+from engine.markets.kalshi import Level
 
 
 def parse(doc: dict[str, Any]) -> object:
@@ -179,3 +182,35 @@ def test_unknown_fields_are_ignored_and_unknown_types_stay_raw() -> None:
     assert parse(extra) == parse(USER_ORDER_EXAMPLE)
     raw = parse({"type": "event_lifecycle", "sid": 5, "msg": {"event_ticker": "E"}})
     assert isinstance(raw, ChannelMessage) and raw.type == "event_lifecycle" and raw.msg == {"event_ticker": "E"}
+
+
+# websockets/orderbook-updates.md
+SNAPSHOT_EXAMPLE: dict[str, Any] = {
+    "type": "orderbook_snapshot",
+    "sid": 2,
+    "seq": 2,
+    "msg": {
+        "market_ticker": "FED-23DEC-T3.00",
+        "market_id": "9b0f6b43-5b68-4f9f-9f02-9a2d1b8ac1a1",
+        "yes_dollars_fp": [["0.0800", "300.00"], ["0.2200", "333.00"]],
+        "no_dollars_fp": [["0.5400", "20.00"], ["0.5600", "146.00"]],
+    },
+}
+
+
+def test_yes_leg_book_prices_are_turned_back_into_no_prices() -> None:
+    """order_direction.md: with use_yes_price a NO level reported at 0.70 is the NO bid at 0.30."""
+    legacy = parse(SNAPSHOT_EXAMPLE)
+    yes_leg = copy.deepcopy(SNAPSHOT_EXAMPLE)
+    yes_leg["msg"]["no_dollars_fp"] = [["0.4400", "146.00"], ["0.4600", "20.00"]]
+    unified = parse_message(json.dumps(yes_leg), yes_leg_book=True)
+    assert isinstance(legacy, OrderbookSnapshot) and isinstance(unified, OrderbookSnapshot)
+    assert legacy.no_bids == unified.no_bids == (Level(D("0.5600"), D(146)), Level(D("0.5400"), D(20)))
+    assert legacy.yes_bids == unified.yes_bids
+    body = {"market_ticker": "A", "market_id": "m", "price_dollars": "0.70", "delta_fp": "5", "side": "no"}
+    delta: dict[str, Any] = {"type": "orderbook_delta", "sid": 2, "seq": 3, "msg": body}
+    no_delta = parse_message(json.dumps(delta), yes_leg_book=True)
+    assert isinstance(no_delta, OrderbookDelta) and no_delta.price == D("0.30")
+    delta["msg"]["side"] = "yes"
+    yes_delta = parse_message(json.dumps(delta), yes_leg_book=True)
+    assert isinstance(yes_delta, OrderbookDelta) and yes_delta.price == D("0.70")

@@ -16,7 +16,7 @@ from engine.connectors.errors import ProtocolError
 from engine.errors import PayloadError
 from engine.markets.fields import FieldReader
 from engine.markets.kalshi import Level
-from engine.money import parse_count, parse_decimal, parse_price
+from engine.money import ONE, parse_count, parse_decimal, parse_price
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +212,8 @@ def _int(doc: dict[str, Any], key: str, *, required: bool) -> int | None:
     return value
 
 
-def _levels(ticker: str, raw: object, name: str) -> tuple[Level, ...]:
+def _levels(ticker: str, raw: object, name: str, *, flip: bool = False) -> tuple[Level, ...]:
+    """``[price, count]`` pairs, best first; ``flip`` turns yes-leg prices of NO levels back into NO prices."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -225,23 +226,25 @@ def _levels(ticker: str, raw: object, name: str) -> tuple[Level, ...]:
             price, count = parse_price(entry[0]), parse_count(entry[1])
         except ValueError as exc:
             raise PayloadError("kalshi ws snapshot", ticker, f"{name}[{i}]", str(exc)) from None
+        if flip:
+            price = ONE - price
         if count > 0:
             merged[price] = merged.get(price, Decimal(0)) + count
     return tuple(Level(p, merged[p]) for p in sorted(merged, reverse=True))
 
 
-def _snapshot(sid: int, seq: int, msg: dict[str, Any]) -> OrderbookSnapshot:
+def _snapshot(sid: int, seq: int, msg: dict[str, Any], yes_leg: bool) -> OrderbookSnapshot:
     r = FieldReader("kalshi ws snapshot", msg, "market_ticker")
     return OrderbookSnapshot(
         sid,
         seq,
         r.ident,
         _levels(r.ident, msg.get("yes_dollars_fp"), "yes_dollars_fp"),
-        _levels(r.ident, msg.get("no_dollars_fp"), "no_dollars_fp"),
+        _levels(r.ident, msg.get("no_dollars_fp"), "no_dollars_fp", flip=yes_leg),
     )
 
 
-def _delta(sid: int, seq: int, msg: dict[str, Any]) -> OrderbookDelta:
+def _delta(sid: int, seq: int, msg: dict[str, Any], yes_leg: bool) -> OrderbookDelta:
     r = FieldReader("kalshi ws delta", msg, "market_ticker")
     side = r.string("side")
     if side not in ("yes", "no"):
@@ -253,6 +256,8 @@ def _delta(sid: int, seq: int, msg: dict[str, Any]) -> OrderbookDelta:
     except ValueError as exc:
         raise r.fail("delta_fp", str(exc)) from None
     assert price is not None
+    if yes_leg and side == "no":
+        price = ONE - price
     cid = msg.get("client_order_id")
     ts_ms = msg.get("ts_ms")
     return OrderbookDelta(
@@ -459,8 +464,12 @@ CHANNEL_PARSERS: dict[str, Callable[[int, dict[str, Any]], WsMessage]] = {
 }
 
 
-def parse_message(text: str | bytes) -> WsMessage:
-    """One frame -> one typed message; any malformation is a :class:`ProtocolError` naming the problem."""
+def parse_message(text: str | bytes, *, yes_leg_book: bool = False) -> WsMessage:
+    """One frame -> one typed message; any malformation is a :class:`ProtocolError` naming the problem.
+
+    ``yes_leg_book``: the orderbook subscription asked for ``use_yes_price``, so NO-side snapshot levels and
+    deltas arrive in yes-leg pricing (order_direction.md); they are turned back into NO bid prices, so
+    :class:`OrderbookSnapshot` and :class:`OrderbookDelta` always carry NO prices on the NO side."""
     try:
         doc = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -495,7 +504,9 @@ def parse_message(text: str | bytes) -> WsMessage:
             sid = _int(doc, "sid", required=True)
             seq = _int(doc, "seq", required=True)
             assert sid is not None and seq is not None
-            return _snapshot(sid, seq, msg) if kind == "orderbook_snapshot" else _delta(sid, seq, msg)
+            if kind == "orderbook_snapshot":
+                return _snapshot(sid, seq, msg, yes_leg_book)
+            return _delta(sid, seq, msg, yes_leg_book)
         parser = CHANNEL_PARSERS.get(kind)
         if parser is not None:
             if not isinstance(msg, dict):

@@ -249,6 +249,8 @@ class KalshiWebSocket:
             params: dict[str, Any] = {"channels": channels}
             if markets:
                 params["market_tickers"] = list(markets)
+            if ORDERBOOK in channels:
+                params["use_yes_price"] = True  # the only pricing once the venue drops the flag
             await self._send({"id": cid, "cmd": "subscribe", "params": params})
 
     async def subscribe(self, channels: Sequence[str], market_tickers: Sequence[str] = ()) -> int:
@@ -336,7 +338,7 @@ class KalshiWebSocket:
 
     async def _handle(self, frame: str | bytes) -> None:
         try:
-            msg = parse_message(frame)
+            msg = parse_message(frame, yes_leg_book=True)
         except ProtocolError as exc:
             self.malformed += 1
             log.warning("kalshi ws: dropped a malformed message: %s", exc)
