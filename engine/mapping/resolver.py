@@ -22,9 +22,9 @@ from engine.mapping.rules import (
     WinnerText,
     is_period,
     is_regulation,
-    spread_text,
+    spread_lines,
     team_total,
-    total_text,
+    total_lines,
     winner_text,
 )
 from engine.mapping.teams import LEAGUES, League, Team, league_of_series, team_index
@@ -360,19 +360,21 @@ class _Resolver:
             if market.strike_type != "greater" or market.floor_strike is None:
                 self.miss(market, f"spread needs strike_type 'greater' and floor_strike, got {market.strike_type!r}")
                 return
-            line = spread_text(market.rules_primary, market.title)
-            if line is not None and (not line.over or line.value != market.floor_strike):
-                self.miss(
-                    market,
-                    f"text says {'over' if line.over else 'under'} {line.value}, floor_strike is {market.floor_strike}",
-                )
-                return
+            lines = spread_lines(market.rules_primary, market.title)
+            for line in lines:
+                if not line.over or line.value != market.floor_strike:
+                    side = "over" if line.over else "under"
+                    self.miss(market, f"{line.source} says {side} {line.value}, floor_strike is {market.floor_strike}")
+                    return
             this, other = sides[suffix.code]
-            witness = _witness(line.team if line else None, this, other, "spread team", group.league)
-            if isinstance(witness, str):
-                self.miss(market, witness)
-                return
-            evidence.append(witness)
+            found: list[Evidence] = []
+            for name in dict.fromkeys(ln.team for ln in lines):
+                witness = _witness(name, this, other, "spread team", group.league)
+                if isinstance(witness, str):
+                    self.miss(market, witness)
+                    return
+                found.append(witness)
+            evidence.append(max(found, key=lambda e: e.score))
             outcome, point = game.outcome_for_code[suffix.code], -market.floor_strike
             evidence.append(Evidence("floor_strike", 1.0, f"{this.code} wins by more than {market.floor_strike}"))
         else:
@@ -391,13 +393,13 @@ class _Resolver:
             ):
                 self.miss(market, f"text {scorer!r} makes this one team's total, not the game total")
                 return
-            line = total_text(market.rules_primary, market.title)
-            if line is not None and (line.over != over or line.value != point):
-                self.miss(
-                    market, f"text says {'over' if line.over else 'under'} {line.value}, strike says {outcome} {point}"
-                )
-                return
-            evidence.append(Evidence("strike", 1.0 if line else 0.5, f"YES = {outcome} {point}"))
+            lines = total_lines(market.rules_primary, market.title)
+            for line in lines:
+                if line.over != over or line.value != point:
+                    side = "over" if line.over else "under"
+                    self.miss(market, f"{line.source} says {side} {line.value}, strike says {outcome} {point}")
+                    return
+            evidence.append(Evidence("strike", 1.0 if lines else 0.5, f"YES = {outcome} {point}"))
         unconfirmed = any(e.signal == "rules_text" and e.score < 1 for e in evidence[len(base) :])
         confidence = game.confidence * (NO_TEXT if unconfirmed else 1.0)
         if confidence < THRESHOLD:

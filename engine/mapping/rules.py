@@ -26,7 +26,7 @@ _DESCRIPTOR = re.compile(
 )
 _SPLIT = re.compile(r"\s+(?:at|vs\.?|@|v)\s+", re.IGNORECASE)
 _BY_LINE = re.compile(
-    r"(?P<team>[^?:]*?)\s*\bwins by (?P<side>over|more than|at least|under|fewer than|less than) "
+    r"(?P<team>[^?:]*?)\s*\bwins (?:the [^?]+? )?by (?P<side>over|more than|at least|under|fewer than|less than) "
     r"(?P<n>\d+(?:\.\d+)?)",
     re.IGNORECASE,
 )
@@ -127,40 +127,52 @@ def _decimal(raw: str) -> Decimal | None:
         return None
 
 
-def spread_text(rules: str, title: str) -> LineText | None:
-    """``PHI Eagles wins by over 7.5 points`` from the title, else the rules.
+def spread_lines(rules: str, title: str) -> tuple[LineText, ...]:
+    """Every line the title and the rules state (one per source), each a separate witness.
 
-    ``X loses by ...`` and a signed line (``X +2.5``) are read too: a loss or a plus line is never the "wins by
-    more than" side (``over`` False), and ``X -2.5`` is that side at 2.5, so either can contradict the strike.
+    ``PHI Eagles wins by over 7.5 points`` (title) and ``If X wins the A vs B ... game by over 7.5 points``
+    (rules). ``X loses by ...`` and a signed line (``X +2.5``) are read too: a loss or a plus line is never the
+    "wins by more than" side (``over`` False), and ``X -2.5`` is that side at 2.5, so either can contradict the
+    strike.
     """
+    out: list[LineText] = []
     for source, text in (("title", title), ("rules_primary", rules)):
         for pattern in (_BY_LINE, _LOSES_BY, _SIGNED_LINE):
             m = pattern.search(text)
-            if m is None:
-                continue
-            value = _decimal(m["n"])
-            if value is None:
+            value = _decimal(m["n"]) if m is not None else None
+            if m is None or value is None:
                 continue
             team = re.sub(r"^\s*(?:If|Will)\s+", "", m["team"]).strip() or None
             if pattern is _BY_LINE:
                 over = m["side"].lower() in _OVER_WORDS
             else:
                 over = pattern is _SIGNED_LINE and m["sign"] == "-"
-            return LineText(team, over, value, source)
-    return None
+            out.append(LineText(team, over, value, source))
+            break
+    return tuple(out)
+
+
+def spread_text(rules: str, title: str) -> LineText | None:
+    """The first of :func:`spread_lines` (the title's when it states one)."""
+    lines = spread_lines(rules, title)
+    return lines[0] if lines else None
+
+
+def total_lines(rules: str, title: str) -> tuple[LineText, ...]:
+    """``Full Game: over 65.5 points scored?`` from the title and the rules, one per source that states a line."""
+    out: list[LineText] = []
+    for source, text in (("title", title), ("rules_primary", rules)):
+        m = _TOTAL_LINE.search(text)
+        value = _decimal(m["n"]) if m is not None else None
+        if m is not None and value is not None:
+            out.append(LineText(None, m["side"].lower() in _OVER_WORDS, value, source))
+    return tuple(out)
 
 
 def total_text(rules: str, title: str) -> LineText | None:
-    """``Full Game: over 65.5 points scored?`` from the title, else the rules."""
-    for source, text in (("title", title), ("rules_primary", rules)):
-        m = _TOTAL_LINE.search(text)
-        if m is None:
-            continue
-        value = _decimal(m["n"])
-        if value is None:
-            continue
-        return LineText(None, m["side"].lower() in _OVER_WORDS, value, source)
-    return None
+    """The first of :func:`total_lines` (the title's when it states one)."""
+    lines = total_lines(rules, title)
+    return lines[0] if lines else None
 
 
 @lru_cache(maxsize=16384)

@@ -365,3 +365,42 @@ def test_the_same_game_listed_twice_by_the_odds_api_is_ambiguous() -> None:
     market = mk("KXNHLGAME-26OCT16PITCOL-PIT")
     result = resolve([market], events)
     assert not result.matches and "ambiguous" in reason(result, market.ticker)
+
+
+def test_spread_alone_whose_rules_list_the_teams_in_the_other_order_is_never_priced_on_the_other_team() -> None:
+    # No winner event on the board, college codes not in the table: the sides come from the spread's own rules,
+    # which list the teams in the opposite order to the ticker. The YES team named by the rules decides.
+    events = [ev("c", "americanfootball_ncaaf", "2026-10-24T01:00:00+00:00", "Colorado State Rams", "Wyoming Cowboys")]
+    swapped = mk(
+        "KXNCAAFSPREAD-26OCT23WYOCSU-CSU4",
+        rules="If Colorado St. wins the Colorado St. at Wyoming college football game by over 3.5 points, then",
+        strike_type="greater",
+        floor="3.5",
+    )
+    result = resolve([swapped], events)
+    assert not result.matches, "would price Wyoming -3.5 for a Colorado St. market"
+    assert "CSU" in reason(result, swapped.ticker)
+    ordered = replace(
+        swapped,
+        rules_primary="If Colorado St. wins the Wyoming at Colorado St. college football game by over 3.5 points",
+    )
+    match = resolve([ordered], events).matches[ordered.ticker]
+    assert (match.outcome, match.point) == ("Colorado State Rams", Decimal("-3.5"))
+    # The rules line is a witness of its own: a title that agrees does not hide rules that disagree.
+    nfl = [ev("n", NFL, "2026-09-27T17:00:00+00:00", "Indianapolis Colts", "Houston Texans")]
+    split = mk(
+        "KXNFLSPREAD-26SEP27HOUIND-HOU3",
+        title="Houston wins by over 2.5 points?",
+        rules="If Houston wins the Houston vs Indianapolis professional football game by over 3.5 points, then",
+        strike_type="greater",
+        floor="2.5",
+    )
+    assert not resolve([split], nfl).matches
+    total = mk(
+        "KXNFLTOTAL-26SEP27HOUIND-45",
+        title="Over 44.5 points scored",
+        rules="If the Houston vs Indianapolis game has under 44.5 points scored, then",
+        strike_type="greater",
+        floor="44.5",
+    )
+    assert not resolve([total], nfl).matches
