@@ -269,9 +269,19 @@ def parse_position(obj: object) -> Position:
 
 @dataclass(frozen=True, slots=True)
 class Balance:
+    """``balance`` sums every exchange shard; an order can only use the collateral of its market's shard
+    (exchange_sharding.md), which ``on_exchange`` gives when the venue sent ``balance_breakdown``."""
+
     balance: Decimal
     portfolio_value_cents: int
     updated_ts: int
+    breakdown: tuple[tuple[int, Decimal], ...] = ()
+
+    def on_exchange(self, exchange_index: int) -> Decimal | None:
+        """The balance on one shard; None when the venue sent no breakdown (unknown, not zero)."""
+        if not self.breakdown:
+            return None
+        return next((amount for index, amount in self.breakdown if index == exchange_index), ZERO)
 
 
 def parse_balance(obj: object) -> Balance:
@@ -279,7 +289,15 @@ def parse_balance(obj: object) -> Balance:
     dollars = _dollars(r, "balance_dollars", required=False)
     cents = _int_field(r, "balance", required=dollars is None)
     balance = dollars if dollars is not None else Decimal(cents or 0) / 100
-    return Balance(balance, _int_field(r, "portfolio_value") or 0, _int_field(r, "updated_ts") or 0)
+    breakdown: list[tuple[int, Decimal]] = []
+    for i, entry in enumerate(r.array("balance_breakdown", required=False)):
+        part = FieldReader("kalshi balance", entry, "", ident="portfolio", prefix=f"balance_breakdown[{i}].")
+        index = _int_field(part, "exchange_index", required=True)
+        amount = _dollars(part, "balance")
+        assert index is not None and amount is not None
+        breakdown.append((index, amount))
+    portfolio = _int_field(r, "portfolio_value") or 0
+    return Balance(balance, portfolio, _int_field(r, "updated_ts") or 0, tuple(breakdown))
 
 
 @dataclass(frozen=True, slots=True)
