@@ -211,8 +211,16 @@ class OddsIndex:
         if query.game is not None and len(near) == 2:
             ordered = sorted(near, key=lambda c: c.event.commence_time)
             if ordered[0].event.commence_time != ordered[1].event.commence_time:
+                chosen = ordered[query.game - 1]
+                if query.occurrence is not None:
+                    gap = abs(chosen.event.commence_time + OCCURRENCE_LAG - query.occurrence)
+                    if gap > START_WINDOW:
+                        return GameMiss(
+                            f"doubleheader game {query.game} by start order is {chosen.event.id}, but it starts {gap} "
+                            "away from occurrence_datetime - 3 h"
+                        )
                 evidence.append(Evidence("start_time", 0.8, f"doubleheader game {query.game} by start order"))
-                return ordered[query.game - 1]
+                return chosen
         ids = ", ".join(c.event.id for c in near)
         return GameMiss(f"ambiguous: {len(near)} candidate events ({ids}); doubleheader without a start time?")
 

@@ -404,3 +404,17 @@ def test_spread_alone_whose_rules_list_the_teams_in_the_other_order_is_never_pri
         floor="44.5",
     )
     assert not resolve([total], nfl).matches
+
+
+def test_doubleheader_number_without_a_start_time_is_vetted_by_occurrence() -> None:
+    # 2025-style ticker (bare game number, no start time). Game 1 left the feed; the board has game 2 and a
+    # second listing of it, so "first by start order" is not game 1.
+    events = [
+        ev("g2", MLB, "2025-04-16T23:10:00+00:00", "Milwaukee Brewers", "Detroit Tigers"),
+        ev("g2b", MLB, "2025-04-16T23:40:00+00:00", "Milwaukee Brewers", "Detroit Tigers"),
+    ]
+    game1 = mk("KXMLBGAME-25APR16DETMIL1-DET", occurrence="2025-04-16T20:10:00+00:00")
+    result = resolve([game1], events)
+    assert not result.matches and "occurrence" in reason(result, game1.ticker)
+    both = [ev("g1", MLB, "2025-04-16T17:10:00+00:00", "Milwaukee Brewers", "Detroit Tigers"), events[0]]
+    assert resolve([game1], both).matches[game1.ticker].odds_event_id == "g1"
