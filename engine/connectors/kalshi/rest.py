@@ -444,6 +444,14 @@ class KalshiRestClient:
                 if not maybe_sent:
                     raise  # nothing of ours was sent before: the caller reused a client_order_id
                 reason = str(exc)  # the client_order_id exists: an earlier attempt of ours landed
+            except ApiError as exc:
+                if not maybe_sent:
+                    raise  # refused, and no earlier attempt can have placed it
+                # e.g. insufficient balance because the earlier attempt did land: only a lookup can tell
+                found = await self._lookup(order, started_ms)
+                if found is not None:
+                    return found.ack()
+                raise OrderOutcomeUnknownError(cid, f"refused after an attempt of unknown outcome: {exc}") from None
             maybe_sent = True
             log.warning("kalshi order %s: outcome unknown (%s); looking it up", cid, reason)
             found = await self._lookup(order, started_ms)
