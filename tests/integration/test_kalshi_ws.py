@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from decimal import Decimal as D
 from typing import Any
 
 import pytest
-from clientkit import eventually, kalshi_client, kalshi_ws
+from clientkit import eventually, kalshi_client, kalshi_ws, signer_for
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from engine.config.settings import load_settings
@@ -237,3 +238,13 @@ async def test_a_message_that_trips_a_bug_costs_one_resync_not_the_feed(sim: Any
         ws.books.on_delta = flaky  # type: ignore[method-assign]
         await step_and_match(ws, sim, tickers, steps=3)
         assert calls["n"] > 1 and ws.malformed == 1 and ws.connections == 1
+
+
+async def test_handshake_headers_never_reach_the_log(sim: Any, caplog: pytest.LogCaptureFixture) -> None:
+    signer = signer_for(sim)
+    with caplog.at_level(logging.DEBUG, logger="websockets"):
+        async with kalshi_ws(sim) as ws:
+            await eventually(ws.connected.is_set, timeout_s=5)
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("KALSHI-ACCESS-SIGNATURE: <redacted>" in line for line in lines)  # the header line was logged
+    assert not any(signer.key_id in line for line in lines if "KALSHI-ACCESS-KEY" in line)

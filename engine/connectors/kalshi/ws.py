@@ -36,10 +36,26 @@ from engine.connectors.kalshi.messages import (
     WsMessage,
     parse_message,
 )
-from engine.connectors.kalshi.signing import KalshiSigner
+from engine.connectors.kalshi.signing import AUTH_HEADERS, KalshiSigner
 from engine.markets.kalshi import Orderbook
 
 log = logging.getLogger(__name__)
+
+
+class _RedactAuthHeaders(logging.Filter):
+    """websockets logs every handshake header at DEBUG ("> %s: %s"); the KALSHI-ACCESS-* values stay out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 2 and str(args[0]).upper() in AUTH_HEADERS:
+            record.args = (args[0], "<redacted>")
+        return True
+
+
+_REDACTOR = _RedactAuthHeaders()
+for _name in ("websockets", "websockets.client"):
+    if _REDACTOR not in logging.getLogger(_name).filters:
+        logging.getLogger(_name).addFilter(_REDACTOR)
 
 ORDERBOOK = "orderbook_delta"
 CHANNELS = frozenset(
