@@ -103,6 +103,8 @@ class Exchange:
         self.settlements: list[Settlement] = []
         self.order_groups: dict[str, OrderGroup] = {}
         self.trading_active = True
+        self.paused_shards: set[int] = set()
+        """Exchange shards whose trading is paused while the others trade."""
         self._listeners: list[Callable[[ExchangeEvent], None]] = []
         self._ids = itertools.count(1)
 
@@ -242,7 +244,8 @@ class Exchange:
         state = self.markets.get(ticker)
         if state is None:
             raise OrderRejected(404, "market_not_found", f"market {ticker} not found")
-        if not self.trading_active or state.status != "active":
+        paused = EXCHANGE_INDEX.get(state.game.league, 0) in self.paused_shards
+        if not self.trading_active or paused or state.status != "active":
             raise OrderRejected(409, "market_closed", f"market {ticker} is not open for trading")
         if client_order_id and any(o.client_order_id == client_order_id for o in self.orders.values()):
             raise OrderRejected(409, "order_already_exists", f"client_order_id {client_order_id} is already in use")

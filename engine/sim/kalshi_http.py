@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from engine.sim.auth import AuthError, verify
-from engine.sim.board import Game
+from engine.sim.board import EXCHANGE_INDEX, Game
 from engine.sim.context import CTX, SimContext
 from engine.sim.http_common import Handler, error, fault_middleware, query_bool, query_int, query_list
 from engine.sim.kalshi_portfolio import add_portfolio_routes
@@ -75,7 +75,10 @@ def _ctx(request: web.Request) -> SimContext:
 
 
 async def exchange_status(request: web.Request) -> web.Response:
-    active = _ctx(request).exchange.trading_active
+    """The top level describes shard 0; ``exchange_index_statuses`` has one entry per shard in use."""
+    exchange = _ctx(request).exchange
+    active = exchange.trading_active
+    shards = sorted({0, *(EXCHANGE_INDEX.get(m.game.league, 0) for m in exchange.markets.values())})
     return web.json_response(
         {
             "exchange_active": True,
@@ -84,12 +87,13 @@ async def exchange_status(request: web.Request) -> web.Response:
             "exchange_estimated_resume_time": None,
             "exchange_index_statuses": [
                 {
-                    "exchange_index": 0,
-                    "description": "default",
+                    "exchange_index": index,
+                    "description": "default" if index == 0 else f"shard {index}",
                     "exchange_active": True,
-                    "trading_active": active,
+                    "trading_active": active and index not in exchange.paused_shards,
                     "intra_exchange_transfers_active": True,
                 }
+                for index in shards
             ],
         }
     )

@@ -105,3 +105,13 @@ async def test_single_object_endpoints(sim: Any) -> None:
     assert ticker in {m.ticker for m in event.markets}
     assert series.ticker == event.series_ticker and series.fees.multiplier > 0
     assert market.event_ticker in {e.event_ticker for e in events}
+
+
+async def test_exchange_status_is_read_per_shard(sim: Any) -> None:
+    """get-exchange-status.md: the top-level flags reflect shard 0 only; baseball trades on shard 3."""
+    async with kalshi_client(sim) as kalshi:
+        sim.exchange.paused_shards.add(3)
+        status = await kalshi.exchange_status()
+    assert status.open and status.open_on(0)
+    assert not status.open_on(3) and not status.open_on(7)
+    assert {index for index, _, _ in status.shards} == {0, 3}

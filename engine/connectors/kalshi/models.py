@@ -330,23 +330,42 @@ def parse_settlement(obj: object) -> Settlement:
 
 @dataclass(frozen=True, slots=True)
 class ExchangeStatus:
+    """The top-level flags describe exchange shard 0 only; ``shards`` holds ``exchange_index_statuses`` as
+    ``(exchange_index, exchange_active, trading_active)`` when the venue sent them."""
+
     exchange_active: bool
     trading_active: bool
+    shards: tuple[tuple[int, bool, bool], ...] = ()
 
     @property
     def open(self) -> bool:
         return self.exchange_active and self.trading_active
 
+    def open_on(self, exchange_index: int) -> bool:
+        """Trading is possible on this shard. Without a per-shard breakdown only the top level is known; a
+        shard missing from a breakdown is closed."""
+        if not self.shards:
+            return self.open
+        return any(index == exchange_index and active and trading for index, active, trading in self.shards)
+
+
+def _flag(r: FieldReader, name: str) -> bool:
+    value = r.obj.get(name)
+    if not isinstance(value, bool):
+        raise r.fail(name, "missing or not a boolean")
+    return value
+
 
 def parse_exchange_status(obj: object) -> ExchangeStatus:
     r = FieldReader("kalshi exchange status", obj, "", ident="exchange")
-    flags = []
-    for name in ("exchange_active", "trading_active"):
-        value = r.obj.get(name)
-        if not isinstance(value, bool):
-            raise r.fail(name, "missing or not a boolean")
-        flags.append(value)
-    return ExchangeStatus(flags[0], flags[1])
+    shards: list[tuple[int, bool, bool]] = []
+    for i, entry in enumerate(r.array("exchange_index_statuses", required=False)):
+        prefix = f"exchange_index_statuses[{i}]."
+        part = FieldReader("kalshi exchange status", entry, "", ident="exchange", prefix=prefix)
+        index = _int_field(part, "exchange_index", required=True)
+        assert index is not None
+        shards.append((index, _flag(part, "exchange_active"), _flag(part, "trading_active")))
+    return ExchangeStatus(_flag(r, "exchange_active"), _flag(r, "trading_active"), tuple(shards))
 
 
 @dataclass(frozen=True, slots=True)
