@@ -32,12 +32,13 @@ def snapshot_msg(state: MarketState, *, yes_price: bool = False) -> dict[str, An
     no_levels = book["no_dollars"]
     if yes_price:
         no_levels = [[dollars(ONE - Decimal(p)), c] for p, c in reversed(no_levels)]
-    return {
-        "market_ticker": state.ticker,
-        "market_id": market_id(state.ticker),
-        "yes_dollars_fp": book["yes_dollars"],
-        "no_dollars_fp": no_levels,
-    }
+    msg: dict[str, Any] = {"market_ticker": state.ticker, "market_id": market_id(state.ticker)}
+    # orderbook-updates.md: a side's key "will not exist if there are no ... offers"
+    if book["yes_dollars"]:
+        msg["yes_dollars_fp"] = book["yes_dollars"]
+    if no_levels:
+        msg["no_dollars_fp"] = no_levels
+    return msg
 
 
 def delta_msg(change: BookChange, now: datetime) -> dict[str, Any]:

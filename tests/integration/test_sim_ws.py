@@ -61,8 +61,8 @@ def _as_orderbook(ticker: str, book: dict[str, dict[Decimal, Decimal]]) -> Order
 
 def _from_snapshot(msg: dict[str, Any]) -> dict[str, dict[Decimal, Decimal]]:
     return {
-        "yes": {Decimal(p): Decimal(c) for p, c in msg["yes_dollars_fp"]},
-        "no": {Decimal(p): Decimal(c) for p, c in msg["no_dollars_fp"]},
+        "yes": {Decimal(p): Decimal(c) for p, c in msg.get("yes_dollars_fp", [])},
+        "no": {Decimal(p): Decimal(c) for p, c in msg.get("no_dollars_fp", [])},
     }
 
 

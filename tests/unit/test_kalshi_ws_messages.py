@@ -214,3 +214,11 @@ def test_yes_leg_book_prices_are_turned_back_into_no_prices() -> None:
     delta["msg"]["side"] = "yes"
     yes_delta = parse_message(json.dumps(delta), yes_leg_book=True)
     assert isinstance(yes_delta, OrderbookDelta) and yes_delta.price == D("0.70")
+
+
+def test_a_snapshot_side_without_offers_is_absent_and_empty() -> None:
+    """orderbook-updates.md: yes_dollars_fp / no_dollars_fp "will not exist" when that side has no offers."""
+    bare = copy.deepcopy(SNAPSHOT_EXAMPLE)
+    del bare["msg"]["no_dollars_fp"]
+    snap = parse(bare)
+    assert isinstance(snap, OrderbookSnapshot) and snap.no_bids == () and len(snap.yes_bids) == 2
