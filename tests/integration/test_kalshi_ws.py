@@ -248,3 +248,16 @@ async def test_handshake_headers_never_reach_the_log(sim: Any, caplog: pytest.Lo
     lines = [r.getMessage() for r in caplog.records]
     assert any("KALSHI-ACCESS-SIGNATURE: <redacted>" in line for line in lines)  # the header line was logged
     assert not any(signer.key_id in line for line in lines if "KALSHI-ACCESS-KEY" in line)
+
+
+async def test_a_full_event_queue_counts_the_account_messages_it_loses(sim: Any) -> None:
+    ticker = sim.board.tickers[0]
+    ask = sim.exchange.orderbook(ticker).best_ask("yes")
+    assert ask is not None
+    order = OrderRequest(ticker, BookSide.BID, D(1), ask.price, str(uuid.uuid4()), TimeInForce.IMMEDIATE_OR_CANCEL)
+    async with kalshi_ws(sim, max_events=1) as ws, kalshi_client(sim) as kalshi:
+        handle = await ws.subscribe(["fill", "user_orders", "market_positions"])
+        await ws.wait_until(lambda: ws.is_subscribed(handle), timeout_s=5)
+        await kalshi.create_order(order)
+        await ws.wait_until(lambda: ws.dropped_events >= 2, timeout_s=5)
+    assert ws.dropped_account_events == ws.dropped_events >= 2

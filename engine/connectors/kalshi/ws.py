@@ -28,10 +28,13 @@ from engine.connectors.errors import KeyFileError, ProtocolError
 from engine.connectors.kalshi.local_book import BookUpdate, LocalBooks
 from engine.connectors.kalshi.messages import (
     CommandAck,
+    FillUpdate,
     OrderbookDelta,
     OrderbookSnapshot,
+    PositionUpdate,
     Subscribed,
     TickerUpdate,
+    UserOrderUpdate,
     WsError,
     WsMessage,
     parse_message,
@@ -61,6 +64,8 @@ ORDERBOOK = "orderbook_delta"
 CHANNELS = frozenset(
     {"orderbook_delta", "ticker", "trade", "fill", "market_positions", "market_lifecycle_v2", "user_orders"}
 )
+ACCOUNT_EVENTS = (FillUpdate, UserOrderUpdate, PositionUpdate, WsError)
+"""Messages about our own account: never dropped silently."""
 UNFILTERED = frozenset({"market_lifecycle_v2"})
 """Channels that take no market filter (websockets/market-and-event-lifecycle.md)."""
 
@@ -156,6 +161,7 @@ class KalshiWebSocket:
         self.malformed = 0
         self.acks = 0
         self.dropped_events = 0
+        self.dropped_account_events = 0
         self.errors: list[WsError] = []
         self.last_message_at: float | None = None
         self.last_error: str | None = None
@@ -404,9 +410,14 @@ class KalshiWebSocket:
             await self._request_snapshots(update.resync)
 
     def _emit(self, msg: WsMessage) -> None:
+        """Queue for the consumer; a full queue loses its oldest message. Losing one of our fills, orders,
+        positions or an error is counted apart and logged: the consumer must reconcile over REST."""
         if self.events.full():
-            self.events.get_nowait()
+            lost = self.events.get_nowait()
             self.dropped_events += 1
+            if isinstance(lost, ACCOUNT_EVENTS):
+                self.dropped_account_events += 1
+                log.warning("kalshi ws: event queue full; dropped a %s (reconcile over REST)", type(lost).__name__)
         self.events.put_nowait(msg)
 
     # -- queries ---------------------------------------------------------------------------------------
