@@ -84,9 +84,10 @@ def _wanted(channel: str, tickers: list[str] | None) -> set[str] | None:
 
 
 class CommandError(Exception):
-    def __init__(self, code: int, message: str) -> None:
+    def __init__(self, code: int, message: str, market_ticker: str | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.market_ticker = market_ticker
 
 
 class WebSocketHub:
@@ -215,7 +216,10 @@ class WebSocketHub:
             else:
                 self._update(conn, cmd_id, params)
         except CommandError as exc:
-            self._send(conn, {"id": cmd_id, "type": "error", "msg": {"code": exc.code, "msg": str(exc)}})
+            body: dict[str, Any] = {"code": exc.code, "msg": str(exc)}
+            if exc.market_ticker:
+                body["market_ticker"] = exc.market_ticker
+            self._send(conn, {"id": cmd_id, "type": "error", "msg": body})
 
     def _tickers(self, params: dict[str, Any]) -> list[str] | None:
         single = params.get("market_ticker")
@@ -233,7 +237,7 @@ class WebSocketHub:
             raise CommandError(11, "Invalid parameter")
         for ticker in out:
             if ticker not in self.ctx.exchange.markets:
-                raise CommandError(16, "Market not found")
+                raise CommandError(16, "Market not found", ticker)
         return out
 
     def _subscribe(self, conn: Connection, cmd_id: Any, params: dict[str, Any]) -> None:

@@ -165,9 +165,12 @@ class CommandAck:
 
 @dataclass(frozen=True, slots=True)
 class WsError:
+    """``market_ticker`` names the market when the error is about one (e.g. code 16, market not found)."""
+
     command_id: int | None
     code: int | None
     message: str
+    market_ticker: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,8 +498,12 @@ def parse_message(text: str | bytes, *, yes_leg_book: bool = False) -> WsMessage
             body = msg if isinstance(msg, dict) else {}
             code = body.get("code")
             text_msg = body.get("msg")
+            market = body.get("market_ticker")
             return WsError(
-                command_id, code if isinstance(code, int) else None, text_msg if isinstance(text_msg, str) else ""
+                command_id,
+                code if isinstance(code, int) and not isinstance(code, bool) else None,
+                text_msg if isinstance(text_msg, str) else "",
+                market if isinstance(market, str) and market else None,
             )
         if kind in ("orderbook_snapshot", "orderbook_delta"):
             if not isinstance(msg, dict):

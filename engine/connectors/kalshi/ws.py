@@ -70,6 +70,7 @@ UNFILTERED = frozenset({"market_lifecycle_v2"})
 """Channels that take no market filter (websockets/market-and-event-lifecycle.md)."""
 
 
+MARKET_NOT_FOUND = 16
 BUFFER_OVERFLOW = 25
 """WebSocket error code: the subscription's outbound buffer was exceeded, so messages were lost."""
 
@@ -162,6 +163,7 @@ class KalshiWebSocket:
         self.acks = 0
         self.dropped_events = 0
         self.dropped_account_events = 0
+        self.unknown_markets: set[str] = set()
         self.errors: list[WsError] = []
         self.last_message_at: float | None = None
         self.last_error: str | None = None
@@ -319,6 +321,21 @@ class KalshiWebSocket:
         if ORDERBOOK in sub.channels:
             self.books.forget(t for t in tickers if not self._still_watched(t))
 
+    async def _drop_unknown_market(self, command_id: int, ticker: str) -> None:
+        """A subscribe refused for one unknown market (code 16) is sent again without it, so one delisted
+        ticker does not leave every other market of the subscription without a book."""
+        handle = self._pending.get(command_id)
+        sub = self._subs.get(handle) if handle is not None else None
+        if sub is None or ticker not in sub.markets:
+            return
+        sub.markets.remove(ticker)
+        self.unknown_markets.add(ticker)
+        log.warning("kalshi ws: market %s not found; subscribing without it", ticker)
+        if ORDERBOOK in sub.channels:
+            self.books.forget(t for t in (ticker,) if not self._still_watched(t))
+        if sub.markets or ORDERBOOK not in sub.channels:
+            await self._send_subscribe(sub)
+
     def is_subscribed(self, handle: int) -> bool:
         """True once the current connection confirmed every channel of this subscription."""
         sub = self._subs.get(handle)
@@ -400,6 +417,8 @@ class KalshiWebSocket:
             self._emit(msg)
             if msg.code == BUFFER_OVERFLOW:  # deltas, fills or orders were lost: start over
                 raise _Reconnect(f"error {msg.code}: {msg.message or 'subscription buffer overflow'}")
+            if msg.code == MARKET_NOT_FOUND and msg.market_ticker and msg.command_id is not None:
+                await self._drop_unknown_market(msg.command_id, msg.market_ticker)
         elif isinstance(msg, CommandAck):
             self.acks += 1
             if msg.sid is not None and msg.seq is not None:
