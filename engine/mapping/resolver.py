@@ -368,7 +368,7 @@ class _Resolver:
                     return
             this, other = sides[suffix.code]
             found: list[Evidence] = []
-            for name in dict.fromkeys(ln.team for ln in lines):
+            for name in dict.fromkeys([ln.team for ln in lines] or [None]):
                 witness = _witness(name, this, other, "spread team", group.league)
                 if isinstance(witness, str):
                     self.miss(market, witness)

@@ -25,17 +25,18 @@ _DESCRIPTOR = re.compile(
     r"\s+(?:professional|pro|college|women's|womens|men's|mens|nfl|nba|nhl|mlb|wnba|mls|ncaa)\b.*$", re.IGNORECASE
 )
 _SPLIT = re.compile(r"\s+(?:at|vs\.?|@|v)\s+", re.IGNORECASE)
+# The team is the text before each match (see ``_team_before``), never a leading ``.*?`` group: that would make
+# every search quadratic in the text length.
 _BY_LINE = re.compile(
-    r"(?P<team>[^?:]*?)\s*\bwins (?:the [^?]+? )?by (?P<side>over|more than|at least|under|fewer than|less than) "
+    r"\bwins (?:the [^?]{1,200}? )?by (?P<side>over|more than|at least|under|fewer than|less than) "
     r"(?P<n>\d+(?:\.\d+)?)",
     re.IGNORECASE,
 )
 _LOSES_BY = re.compile(
-    r"(?P<team>[^?:]*?)\s*\bloses by (?P<side>over|more than|at least|under|fewer than|less than) "
-    r"(?P<n>\d+(?:\.\d+)?)",
-    re.IGNORECASE,
+    r"\bloses by (?P<side>over|more than|at least|under|fewer than|less than) (?P<n>\d+(?:\.\d+)?)", re.IGNORECASE
 )
-_SIGNED_LINE = re.compile(r"(?P<team>[^?:]*?)\s+\(?(?P<sign>[+-])(?P<n>\d+(?:\.\d+)?)\b")
+_SIGNED_LINE = re.compile(r"(?<=\s)\(?(?P<sign>[+-])(?P<n>\d+(?:\.\d+)?)\b")
+_LEAD = re.compile(r"^\s*(?:If|Will)\s+", re.IGNORECASE)
 _TOTAL_LINE = re.compile(
     r"\b(?P<side>over|more than|under|fewer than|less than) (?P<n>\d+(?:\.\d+)?) "
     r"(?:total )?(?:points|runs|goals)\b",
@@ -127,6 +128,12 @@ def _decimal(raw: str) -> Decimal | None:
         return None
 
 
+def _team_before(text: str, end: int) -> str | None:
+    """The words before a line, from the last ``:`` or ``?`` (``PHI Eagles`` in ``Q: PHI Eagles wins by ...``)."""
+    head = re.split(r"[?:]", text[:end])[-1]
+    return _LEAD.sub("", head).strip() or None
+
+
 def spread_lines(rules: str, title: str) -> tuple[LineText, ...]:
     """Every line the title and the rules state (one per source), each a separate witness.
 
@@ -142,7 +149,7 @@ def spread_lines(rules: str, title: str) -> tuple[LineText, ...]:
             value = _decimal(m["n"]) if m is not None else None
             if m is None or value is None:
                 continue
-            team = re.sub(r"^\s*(?:If|Will)\s+", "", m["team"]).strip() or None
+            team = _team_before(text, m.start())
             if pattern is _BY_LINE:
                 over = m["side"].lower() in _OVER_WORDS
             else:

@@ -6,6 +6,7 @@ line priced on the wrong side.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from decimal import Decimal
 
@@ -418,3 +419,24 @@ def test_doubleheader_number_without_a_start_time_is_vetted_by_occurrence() -> N
     assert not result.matches and "occurrence" in reason(result, game1.ticker)
     both = [ev("g1", MLB, "2025-04-16T17:10:00+00:00", "Milwaukee Brewers", "Detroit Tigers"), events[0]]
     assert resolve([game1], both).matches[game1.ticker].odds_event_id == "g1"
+
+
+def test_a_huge_market_text_costs_linear_time() -> None:
+    events = [ev("n", NFL, "2026-09-27T17:00:00+00:00", "Indianapolis Colts", "Houston Texans")]
+    texts = ["a" * 20000, "wins the " * 2500, "If a wins the " * 400, " -" * 10000]
+    markets = [
+        mk(f"KXNFLSPREAD-26SEP27HOUIND-HOU{i}", title=t, rules=t, strike_type="greater", floor="2.5")
+        for i, t in enumerate(texts, start=3)
+    ]
+    started = time.perf_counter()
+    result = resolve(markets, events)
+    assert time.perf_counter() - started < 1.0  # a quadratic pattern takes tens of seconds here
+    assert len(result.matches) + len(result.unmatched) == len(markets)
+
+
+def test_spread_without_any_text_is_priced_from_suffix_and_floor_strike_alone() -> None:
+    events = [ev("n", NFL, "2026-09-27T17:00:00+00:00", "Indianapolis Colts", "Houston Texans")]
+    bare = mk("KXNFLSPREAD-26SEP27HOUIND-IND4", strike_type="greater", floor="3.5")
+    match = resolve([bare], events).matches[bare.ticker]
+    assert (match.outcome, match.point) == ("Indianapolis Colts", Decimal("-3.5"))
+    assert match.confidence < 1.0
