@@ -236,6 +236,10 @@ class OddsIndex:
                 return GameMiss(
                     f"only candidate {cand.event.id} starts {gap} away from the ticker start {query.start:%H:%M} ET"
                 )
+            if query.occurrence is not None:
+                late = abs(cand.event.commence_time + OCCURRENCE_LAG - query.occurrence)
+                if late > LONE_OCCURRENCE_WINDOW:
+                    return GameMiss(f"only candidate {cand.event.id} starts {late} away from occurrence_datetime - 3 h")
             evidence.append(Evidence("start_time", 1.0, f"ticker start {query.start:%H:%M} ET within {gap}"))
         elif query.game is not None:
             if query.occurrence is not None:

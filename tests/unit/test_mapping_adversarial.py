@@ -440,3 +440,17 @@ def test_spread_without_any_text_is_priced_from_suffix_and_floor_strike_alone() 
     match = resolve([bare], events).matches[bare.ticker]
     assert (match.outcome, match.point) == ("Indianapolis Colts", Decimal("-3.5"))
     assert match.confidence < 1.0
+
+
+def test_ticker_start_time_within_the_window_does_not_override_occurrence_naming_another_day() -> None:
+    # Yankees at Red Sox: 19:10 ET on Jul 10, 16:10 ET on Jul 11. A Jul 11 19:10 ticker whose occurrence_datetime
+    # is the Jul 10 game must not be priced on the Jul 11 afternoon game just because it starts 3 h earlier.
+    events = [
+        ev("jul10", MLB, "2026-07-10T23:10:00+00:00", "Boston Red Sox", "New York Yankees"),
+        ev("jul11", MLB, "2026-07-11T20:10:00+00:00", "Boston Red Sox", "New York Yankees"),
+    ]
+    odd = mk("KXMLBGAME-26JUL111910NYYBOS-NYY", occurrence="2026-07-11T02:10:00+00:00")
+    result = resolve([odd], events[1:])
+    assert not result.matches and "occurrence" in reason(result, odd.ticker)
+    fine = mk("KXMLBGAME-26JUL111610NYYBOS-NYY", occurrence="2026-07-11T23:10:00+00:00")
+    assert resolve([fine], events).matches[fine.ticker].odds_event_id == "jul11"
