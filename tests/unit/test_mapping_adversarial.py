@@ -454,3 +454,31 @@ def test_ticker_start_time_within_the_window_does_not_override_occurrence_naming
     assert not result.matches and "occurrence" in reason(result, odd.ticker)
     fine = mk("KXMLBGAME-26JUL111610NYYBOS-NYY", occurrence="2026-07-11T23:10:00+00:00")
     assert resolve([fine], events).matches[fine.ticker].odds_event_id == "jul11"
+
+
+def test_after_midnight_eastern_and_neutral_site_college_games() -> None:
+    cf = "americanfootball_ncaaf"
+    # Stanford at Hawaii kicks off 00:30 ET on Sep 13 (Sep 12 in Honolulu): the ET-dated ticker matches exactly,
+    # a ticker on the local date matches with less confidence, one two days off never does.
+    hawaii = [ev("h", cf, "2026-09-13T04:30:00+00:00", "Hawaii Rainbow Warriors", "Stanford Cardinal")]
+    rules = "If Stanford wins the Stanford at Hawaii college football game originally scheduled for {}, 2026, then"
+    et = mk("KXNCAAFGAME-26SEP13STANHAW-STAN", rules=rules.format("Sep 13"))
+    local = mk("KXNCAAFGAME-26SEP12STANHAW-STAN", rules=rules.format("Sep 12"))
+    off = mk("KXNCAAFGAME-26SEP11STANHAW-STAN", rules=rules.format("Sep 11"))
+    result = resolve([et, local, off], hawaii)
+    assert result.matches[et.ticker].outcome == result.matches[local.ticker].outcome == "Stanford Cardinal"
+    assert result.matches[local.ticker].confidence < result.matches[et.ticker].confidence
+    assert off.ticker not in result.matches
+    # Neutral site: the Odds API calls LSU home; Kalshi lists LSU first (away). Each code keeps its own team.
+    neutral = [ev("x", cf, "2026-09-05T23:30:00+00:00", "LSU Tigers", "Clemson Tigers")]
+    text = "If {} wins the {} vs {} college football game originally scheduled for Sep 5, 2026, then"
+    lsu = mk("KXNCAAFGAME-26SEP05LSUCLEM-LSU", rules=text.format("LSU", "LSU", "Clemson"))
+    clem = mk("KXNCAAFGAME-26SEP05LSUCLEM-CLEM", rules=text.format("Clemson", "LSU", "Clemson"))
+    result = resolve([lsu, clem], neutral)
+    assert (result.matches[lsu.ticker].outcome, result.matches[clem.ticker].outcome) == (
+        "LSU Tigers",
+        "Clemson Tigers",
+    )
+    # Text listing the teams against the ticker order is refused, never assigned by position.
+    flipped = [replace(m, rules_primary=text.format(y, "Clemson", "LSU")) for m, y in ((lsu, "LSU"), (clem, "Clemson"))]
+    assert not resolve(flipped, neutral).matches
