@@ -357,8 +357,12 @@ class _Resolver:
                 outcome = game.outcome_for_code[suffix.code]
         elif group.kind == "spread":
             kind = MarketKind.SPREAD
-            if market.strike_type != "greater" or market.floor_strike is None:
-                self.miss(market, f"spread needs strike_type 'greater' and floor_strike, got {market.strike_type!r}")
+            if market.strike_type != "greater" or market.floor_strike is None or not market.floor_strike.is_finite():
+                self.miss(
+                    market,
+                    f"spread needs strike_type 'greater' and a finite floor_strike, got {market.strike_type!r} "
+                    f"and {market.floor_strike}",
+                )
                 return
             lines = spread_lines(market.rules_primary, market.title)
             for line in lines:
@@ -385,6 +389,9 @@ class _Resolver:
                 outcome, point, over = "Under", market.cap_strike, False
             else:
                 self.miss(market, f"total needs strike_type greater/less with its strike, got {market.strike_type!r}")
+                return
+            if not point.is_finite():
+                self.miss(market, f"total strike {point} is not a finite number")
                 return
             scorer = team_total(market.rules_primary, market.title)
             if scorer is not None and (

@@ -482,3 +482,15 @@ def test_after_midnight_eastern_and_neutral_site_college_games() -> None:
     # Text listing the teams against the ticker order is refused, never assigned by position.
     flipped = [replace(m, rules_primary=text.format(y, "Clemson", "LSU")) for m, y in ((lsu, "LSU"), (clem, "Clemson"))]
     assert not resolve(flipped, neutral).matches
+
+
+def test_a_strike_that_is_not_a_finite_number_is_refused() -> None:
+    events = [ev("n", NFL, "2026-09-27T17:00:00+00:00", "Indianapolis Colts", "Houston Texans")]
+    markets = [
+        mk("KXNFLSPREAD-26SEP27HOUIND-HOU3", strike_type="greater", floor="NaN"),
+        mk("KXNFLSPREAD-26SEP27HOUIND-HOU4", strike_type="greater", floor="Infinity"),
+        mk("KXNFLTOTAL-26SEP27HOUIND-45", strike_type="greater", floor="NaN"),
+        mk("KXNFLTOTAL-26SEP27HOUIND-46", strike_type="less", cap="-Infinity"),
+    ]
+    result = resolve(markets, events)
+    assert not result.matches and len(result.unmatched) == len(markets)
