@@ -95,6 +95,7 @@ REQUIRED_MSG_FIELDS: dict[str, frozenset[str]] = {
             "market_ticker",
         ]
     ),
+    "order_group_updates": frozenset(["event_type", "order_group_id", "ts_ms"]),
     "user_order": frozenset(
         [
             "order_id",
@@ -241,4 +242,12 @@ USER_ORDER_EXAMPLE: dict[str, Any] = {
         "expiration_ts_ms": 1733050800000,
         "subaccount_number": 0,
     },
+}
+
+# websockets/order-group-updates.md
+ORDER_GROUP_EXAMPLE: dict[str, Any] = {
+    "type": "order_group_updates",
+    "sid": 21,
+    "seq": 7,
+    "msg": {"event_type": "limit_updated", "order_group_id": "og_123", "contracts_limit_fp": "150.00"},
 }

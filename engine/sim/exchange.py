@@ -35,6 +35,7 @@ from engine.sim.records import (
     FillEvent,
     Order,
     OrderChange,
+    OrderGroupChange,
     Position,
     PositionChange,
     Settlement,
@@ -436,6 +437,7 @@ class Exchange:
             for oid in group.order_ids:
                 if oid != order.order_id:
                     self.cancel_order(oid, order.updated)
+            self._publish(OrderGroupChange(group.group_id, "triggered"))
 
     def expire_orders(self, now: datetime) -> None:
         """Cancel resting orders whose ``expiration_time`` has passed (good-till-time orders)."""
@@ -465,24 +467,29 @@ class Exchange:
     def create_order_group(self, contracts_limit: Decimal, exchange_index: int = 0) -> OrderGroup:
         group = OrderGroup(str(uuid.uuid4()), contracts_limit, exchange_index=exchange_index)
         self.order_groups[group.group_id] = group
+        self._publish(OrderGroupChange(group.group_id, "created", contracts_limit))
         return group
 
-    def trigger_order_group(self, group_id: str, now: datetime) -> OrderGroup:
+    def trigger_order_group(self, group_id: str, now: datetime, *, publish: bool = True) -> OrderGroup:
         group = self._group(group_id)
         group.triggered = True
         for oid in group.order_ids:
             self.cancel_order(oid, now)
+        if publish:
+            self._publish(OrderGroupChange(group_id, "triggered"))
         return group
 
     def reset_order_group(self, group_id: str) -> OrderGroup:
         group = self._group(group_id)
         group.triggered = False
         group.filled = ZERO
+        self._publish(OrderGroupChange(group_id, "reset"))
         return group
 
     def delete_order_group(self, group_id: str, now: datetime) -> None:
-        self.trigger_order_group(group_id, now)
+        self.trigger_order_group(group_id, now, publish=False)
         del self.order_groups[group_id]
+        self._publish(OrderGroupChange(group_id, "deleted"))
 
     def _group(self, group_id: str) -> OrderGroup:
         group = self.order_groups.get(group_id)

@@ -26,6 +26,7 @@ from engine.sim.records import (
     ExchangeEvent,
     FillEvent,
     OrderChange,
+    OrderGroupChange,
     PositionChange,
     TickerChange,
     Trade,
@@ -34,6 +35,7 @@ from engine.sim.ws_messages import (
     delta_msg,
     fill_msg,
     lifecycle_msgs,
+    order_group_msg,
     position_msg,
     snapshot_msg,
     ticker_msg,
@@ -43,9 +45,9 @@ from engine.sim.ws_messages import (
 
 WS_PATH = "/trade-api/ws/v2"
 MARKET_CHANNELS = ("orderbook_delta", "ticker", "trade", "market_lifecycle_v2")
-USER_CHANNELS = ("fill", "market_positions", "user_orders")
+USER_CHANNELS = ("fill", "market_positions", "user_orders", "order_group_updates")
 CHANNELS = MARKET_CHANNELS + USER_CHANNELS
-UNFILTERED_CHANNELS = frozenset({"market_lifecycle_v2"})
+UNFILTERED_CHANNELS = frozenset({"market_lifecycle_v2", "order_group_updates"})
 GARBAGE = '{"type": "orderbook_delta", "msg": {'
 
 
@@ -346,6 +348,9 @@ class WebSocketHub:
         elif isinstance(event, OrderChange):
             order = ex.orders[event.order_id]
             self._fan("user_orders", order.ticker, "user_order", user_order_msg(order))
+        elif isinstance(event, OrderGroupChange):
+            body = order_group_msg(event, now)
+            self._fan("order_group_updates", "", "order_group_updates", body, seq=True)
 
     def _watching(self, channel: str, ticker: str) -> bool:
         return any(s.channel == channel and s.covers(ticker) for c in self.connections for s in c.subs.values())

@@ -145,4 +145,13 @@ class PositionChange:
     ticker: str
 
 
-ExchangeEvent = BookChange | Trade | TickerChange | OrderChange | FillEvent | PositionChange
+@dataclass(frozen=True, slots=True)
+class OrderGroupChange:
+    """An order group was created, triggered, reset or deleted (what ``order_group_updates`` carries)."""
+
+    group_id: str
+    event_type: str
+    contracts_limit: Decimal | None = None
+
+
+ExchangeEvent = BookChange | Trade | TickerChange | OrderChange | FillEvent | PositionChange | OrderGroupChange

@@ -12,7 +12,7 @@ from engine.money import ONE, ZERO
 from engine.sim.book import NO, YES
 from engine.sim.exchange import Exchange, MarketState
 from engine.sim.payloads import dollars, fp, iso, orderbook_json
-from engine.sim.records import BookChange, Fill, Order, Trade
+from engine.sim.records import BookChange, Fill, Order, OrderGroupChange, Trade
 
 _NAMESPACE = uuid.UUID("6f1c2b1e-6a43-4b59-9d0e-3f5d6c7a8b90")
 
@@ -183,3 +183,14 @@ def lifecycle_msgs(state: MarketState, now: datetime) -> list[dict[str, Any]]:
         return [determined, {**base, "event_type": "settled", "settled_ts": int(settled.timestamp())}]
     paused = state.status != "active"
     return [{**base, "event_type": "deactivated" if paused else "activated", "is_deactivated": paused}]
+
+
+def order_group_msg(change: OrderGroupChange, now: datetime) -> dict[str, Any]:
+    msg: dict[str, Any] = {
+        "event_type": change.event_type,
+        "order_group_id": change.group_id,
+        "ts_ms": int(now.timestamp() * 1000),
+    }
+    if change.contracts_limit is not None:
+        msg["contracts_limit_fp"] = fp(change.contracts_limit)
+    return msg

@@ -17,6 +17,7 @@ from engine.connectors.kalshi.messages import (
     ChannelMessage,
     FillUpdate,
     MarketLifecycle,
+    OrderGroupUpdate,
     PositionUpdate,
     TickerUpdate,
     TradeUpdate,
@@ -271,3 +272,32 @@ async def test_one_unknown_market_does_not_cost_the_others_their_books(sim: Any)
         assert ws.is_subscribed(handle) and ws.unknown_markets == {"KXNOPE-26JAN01-X"}
         assert [(e.code, e.market_ticker) for e in ws.errors] == [(16, "KXNOPE-26JAN01-X")]
         await step_and_match(ws, sim, tickers)
+
+
+async def test_order_group_updates_report_an_automatic_trigger(sim: Any) -> None:
+    ticker = next(g.home_ticker for g in sim.board.games if g.league != "mlb")
+    ask = sim.exchange.orderbook(ticker).best_ask("yes")
+    assert ask is not None and ask.count >= 2
+    async with kalshi_ws(sim) as ws, kalshi_client(sim) as kalshi:
+        handle = await ws.subscribe(["order_group_updates"], [ticker])  # takes no market filter
+        await ws.wait_until(lambda: ws.is_subscribed(handle), timeout_s=5)
+        group = await kalshi.create_order_group(1)
+        rest = OrderRequest(
+            ticker, BookSide.BID, D(1), D("0.01"), str(uuid.uuid4()), order_group_id=group.order_group_id
+        )
+        take = OrderRequest(ticker, BookSide.BID, D(1), ask.price, str(uuid.uuid4()), TimeInForce.IMMEDIATE_OR_CANCEL,
+                            order_group_id=group.order_group_id)  # fmt: skip
+        resting = await kalshi.create_order(rest)
+        await kalshi.create_order(take)  # one contract matched: the limit is reached
+        await kalshi.reset_order_group(group.order_group_id)
+        await kalshi.delete_order_group(group.order_group_id)
+        updates: list[OrderGroupUpdate] = []
+        while len(updates) < 4:
+            msg = await asyncio.wait_for(ws.events.get(), timeout=5)
+            if isinstance(msg, OrderGroupUpdate):
+                updates.append(msg)
+        assert (await kalshi.get_order(resting.order_id)).status == "canceled"
+    assert [u.event_type for u in updates] == ["created", "triggered", "reset", "deleted"]
+    assert {u.order_group_id for u in updates} == {group.order_group_id} and updates[0].contracts_limit == D(1)
+    seqs = [u.seq for u in updates]
+    assert seqs == list(range(seqs[0] or 0, (seqs[0] or 0) + 4))

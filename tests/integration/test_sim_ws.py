@@ -183,7 +183,7 @@ async def test_channel_messages_carry_every_documented_required_field(sim: Simul
     ticker = game.home_ticker
     ask = sim.exchange.best_yes_ask(ticker)
     assert ask is not None
-    channels = ["orderbook_delta", "ticker", "trade", "fill", "market_positions", "user_orders"]
+    channels = ["orderbook_delta", "ticker", "trade", "fill", "market_positions", "user_orders", "order_group_updates"]
     async with _open(sim, sim_headers) as ws:
         await _subscribe(ws, channels, [ticker])
         # market_lifecycle_v2 takes no market filter: one for another market still hears about this one
@@ -207,8 +207,9 @@ async def test_channel_messages_carry_every_documented_required_field(sim: Simul
             expiration_ts=None,
             now=sim.scenario.clock(),
         )
+        sim.exchange.create_order_group(Decimal(5))
         sim.scenario.finish_game(game.event_ticker, home_wins=True)
-        while len(seen.get("market_lifecycle_v2", [])) < 4:
+        while len(seen.get("market_lifecycle_v2", [])) < 4 or "order_group_updates" not in seen:
             doc = await _recv(ws)
             if doc["type"] in REQUIRED_MSG_FIELDS:
                 seen.setdefault(doc["type"], []).append(doc)

@@ -12,6 +12,7 @@ from kalshi_ws_docs import (
     FILL_EXAMPLE,
     MARKET_LIFECYCLE_EXAMPLE,
     MARKET_POSITION_EXAMPLE,
+    ORDER_GROUP_EXAMPLE,
     TRADE_EXAMPLE,
     USER_ORDER_EXAMPLE,
 )
@@ -23,6 +24,7 @@ from engine.connectors.kalshi.messages import (
     MarketLifecycle,
     OrderbookDelta,
     OrderbookSnapshot,
+    OrderGroupUpdate,
     PositionUpdate,
     TradeUpdate,
     UserOrderUpdate,
@@ -222,3 +224,11 @@ def test_a_snapshot_side_without_offers_is_absent_and_empty() -> None:
     del bare["msg"]["no_dollars_fp"]
     snap = parse(bare)
     assert isinstance(snap, OrderbookSnapshot) and snap.no_bids == () and len(snap.yes_bids) == 2
+
+
+def test_order_group_update_example() -> None:
+    assert parse(ORDER_GROUP_EXAMPLE) == OrderGroupUpdate(
+        sid=21, seq=7, event_type="limit_updated", order_group_id="og_123", contracts_limit=D(150), ts_ms=None
+    )
+    with pytest.raises(ProtocolError, match="event_type"):
+        parse(with_msg(ORDER_GROUP_EXAMPLE, event_type="exploded"))

@@ -134,8 +134,8 @@ def test_other_messages_parse() -> None:
         ' "yes_bid_dollars": "0.450", "yes_ask_dollars": "0.530", "ts_ms": 7}}'
     )
     assert isinstance(tick, TickerUpdate) and tick.yes_ask == D("0.530") and tick.ts_ms == 7
-    group = parse_message('{"type": "order_group_updates", "sid": 13, "seq": 2, "msg": {"order_group_id": "g"}}')
-    assert isinstance(group, ChannelMessage) and group.seq == 2 and group.msg["order_group_id"] == "g"
+    event = parse_message('{"type": "event_lifecycle", "sid": 13, "seq": 2, "msg": {"event_ticker": "E"}}')
+    assert isinstance(event, ChannelMessage) and event.seq == 2 and event.msg["event_ticker"] == "E"
 
 
 def test_ok_answers_advance_the_sequence() -> None:

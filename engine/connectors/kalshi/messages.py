@@ -145,6 +145,19 @@ class UserOrderUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderGroupUpdate:
+    """``order_group_updates``: one of our order groups was created, triggered (its orders are canceled and
+    new ones refused until reset), reset, deleted or re-limited. ``seq`` lets the consumer notice a gap."""
+
+    sid: int
+    seq: int | None
+    event_type: str  # created, triggered, reset, deleted, limit_updated
+    order_group_id: str
+    contracts_limit: Decimal | None
+    ts_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Subscribed:
     command_id: int | None
     channel: str
@@ -194,6 +207,7 @@ WsMessage = (
     | PositionUpdate
     | MarketLifecycle
     | UserOrderUpdate
+    | OrderGroupUpdate
     | Subscribed
     | CommandAck
     | WsError
@@ -457,6 +471,19 @@ def _user_order(sid: int, msg: dict[str, Any]) -> UserOrderUpdate:
     )
 
 
+GROUP_EVENTS = ("created", "triggered", "reset", "deleted", "limit_updated")
+
+
+def _order_group(sid: int, seq: int | None, msg: dict[str, Any]) -> OrderGroupUpdate:
+    r = FieldReader("kalshi ws order_group_updates", msg, "order_group_id")
+    event = r.string("event_type")
+    if event not in GROUP_EVENTS:
+        raise r.fail("event_type", f"expected one of {', '.join(GROUP_EVENTS)}, got {event!r}")
+    return OrderGroupUpdate(
+        sid, seq, event, r.ident, r.count("contracts_limit_fp", required=False), _opt_int(r, "ts_ms")
+    )
+
+
 CHANNEL_PARSERS: dict[str, Callable[[int, dict[str, Any]], WsMessage]] = {
     "ticker": _ticker,
     "trade": _trade,
@@ -514,6 +541,12 @@ def parse_message(text: str | bytes, *, yes_leg_book: bool = False) -> WsMessage
             if kind == "orderbook_snapshot":
                 return _snapshot(sid, seq, msg, yes_leg_book)
             return _delta(sid, seq, msg, yes_leg_book)
+        if kind == "order_group_updates":
+            if not isinstance(msg, dict):
+                raise ProtocolError("kalshi ws order_group_updates: 'msg' must be an object")
+            sid = _int(doc, "sid", required=True)
+            assert sid is not None
+            return _order_group(sid, _int(doc, "seq", required=False), msg)
         parser = CHANNEL_PARSERS.get(kind)
         if parser is not None:
             if not isinstance(msg, dict):

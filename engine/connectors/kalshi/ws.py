@@ -31,6 +31,7 @@ from engine.connectors.kalshi.messages import (
     FillUpdate,
     OrderbookDelta,
     OrderbookSnapshot,
+    OrderGroupUpdate,
     PositionUpdate,
     Subscribed,
     TickerUpdate,
@@ -62,12 +63,15 @@ for _name in ("websockets", "websockets.client"):
 
 ORDERBOOK = "orderbook_delta"
 CHANNELS = frozenset(
-    {"orderbook_delta", "ticker", "trade", "fill", "market_positions", "market_lifecycle_v2", "user_orders"}
-)
-ACCOUNT_EVENTS = (FillUpdate, UserOrderUpdate, PositionUpdate, WsError)
+    {
+        "orderbook_delta", "ticker", "trade", "fill", "market_positions", "market_lifecycle_v2", "user_orders",
+        "order_group_updates",
+    }
+)  # fmt: skip
+ACCOUNT_EVENTS = (FillUpdate, UserOrderUpdate, PositionUpdate, OrderGroupUpdate, WsError)
 """Messages about our own account: never dropped silently."""
-UNFILTERED = frozenset({"market_lifecycle_v2"})
-"""Channels that take no market filter (websockets/market-and-event-lifecycle.md)."""
+UNFILTERED = frozenset({"market_lifecycle_v2", "order_group_updates"})
+"""Channels that take no market filter (market-and-event-lifecycle.md, order-group-updates.md)."""
 
 
 MARKET_NOT_FOUND = 16
