@@ -301,3 +301,15 @@ async def test_order_group_updates_report_an_automatic_trigger(sim: Any) -> None
     assert {u.order_group_id for u in updates} == {group.order_group_id} and updates[0].contracts_limit == D(1)
     seqs = [u.seq for u in updates]
     assert seqs == list(range(seqs[0] or 0, (seqs[0] or 0) + 4))
+
+
+async def test_subscribe_commands_carry_only_the_parameters_each_channel_takes(sim: Any) -> None:
+    tickers = list(sim.board.tickers)[:2]
+    async with kalshi_ws(sim) as ws:
+        handle = await ws.subscribe(["orderbook_delta", "ticker", "market_lifecycle_v2"], tickers)
+        await ws.wait_until(lambda: ws.is_subscribed(handle), timeout_s=5)
+        (conn,) = sim.ws.connections
+        subs = {s.channel: s for s in conn.subs.values()}
+    assert (subs["orderbook_delta"].yes_price, subs["orderbook_delta"].tickers) == (True, set(tickers))
+    assert (subs["ticker"].yes_price, subs["ticker"].tickers) == (False, set(tickers))
+    assert (subs["market_lifecycle_v2"].yes_price, subs["market_lifecycle_v2"].tickers) == (False, None)

@@ -265,11 +265,12 @@ class KalshiWebSocket:
             await ws.send(json.dumps(doc))
 
     async def _send_subscribe(self, sub: _Subscription) -> None:
-        """One ``subscribe`` for the channels that take market filters, another without markets for those
-        that take none (``market_lifecycle_v2`` always streams every market)."""
-        filtered = [c for c in sub.channels if c not in UNFILTERED]
+        """``orderbook_delta`` alone (its ``use_yes_price`` flag is for the orderbook channel only), the other
+        market-filtered channels together, and the channels that take no market filter without markets."""
+        book = [c for c in sub.channels if c == ORDERBOOK]
+        filtered = [c for c in sub.channels if c != ORDERBOOK and c not in UNFILTERED]
         unfiltered = [c for c in sub.channels if c in UNFILTERED]
-        for channels, markets in ((filtered, sub.markets), (unfiltered, [])):
+        for channels, markets in ((book, sub.markets), (filtered, sub.markets), (unfiltered, [])):
             if not channels:
                 continue
             cid = self._command_id()
@@ -277,7 +278,7 @@ class KalshiWebSocket:
             params: dict[str, Any] = {"channels": channels}
             if markets:
                 params["market_tickers"] = list(markets)
-            if ORDERBOOK in channels:
+            if channels == book:
                 params["use_yes_price"] = True  # the only pricing once the venue drops the flag
             await self._send({"id": cid, "cmd": "subscribe", "params": params})
 
