@@ -73,6 +73,8 @@ class FieldReader:
         if value is None:
             return None
         if isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                raise self.fail(field, f"expected a finite number, got {value!r}")
             return Decimal(repr(value))
         return self._convert(field, value, parse_decimal)
 

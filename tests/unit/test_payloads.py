@@ -82,6 +82,9 @@ def test_market_parses_dollar_strings_and_ignores_unknown_fields() -> None:
         ({"status": None}, "status"),
         ({"event_ticker": 7}, "event_ticker"),
         ({"close_time": "yesterday"}, "close_time"),
+        ({"floor_strike": float("nan")}, "floor_strike"),  # Python's json accepts NaN and Infinity
+        ({"floor_strike": float("inf")}, "floor_strike"),
+        ({"floor_strike": "2.5x"}, "floor_strike"),
     ],
 )
 def test_bad_markets_name_field_and_market(change: dict[str, Any], field: str) -> None:
