@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -73,7 +74,7 @@ class FieldReader:
         if value is None:
             return None
         if isinstance(value, float):
-            if value != value or value in (float("inf"), float("-inf")):
+            if not math.isfinite(value):
                 raise self.fail(field, f"expected a finite number, got {value!r}")
             return Decimal(repr(value))
         return self._convert(field, value, parse_decimal)
