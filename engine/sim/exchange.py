@@ -145,6 +145,10 @@ class Exchange:
             except Exception:
                 log.exception("exchange listener failed on %s", type(event).__name__)
 
+    def shard_of(self, ticker: str) -> int:
+        """The exchange shard (``exchange_index``) that trades ``ticker``."""
+        return EXCHANGE_INDEX.get(self.markets[ticker].game.league, 0)
+
     def _next_id(self, prefix: str) -> str:
         return f"{prefix}-{next(self._ids):010d}"
 

@@ -16,7 +16,6 @@ from typing import Any
 from aiohttp import web
 
 from engine.money import CENT, ONE, ZERO, parse_count, parse_price
-from engine.sim.board import EXCHANGE_INDEX
 from engine.sim.context import CTX, SimContext
 from engine.sim.exchange import OrderRejected
 from engine.sim.http_common import error, query_int
@@ -163,13 +162,13 @@ def _routed_index(ctx: SimContext, exchange_index: object, market_ticker: object
     ticker's shard when one is given, else shard 0."""
     if isinstance(exchange_index, int) and exchange_index >= 0:
         return exchange_index
-    state = ctx.exchange.markets.get(market_ticker) if isinstance(market_ticker, str) else None
-    return EXCHANGE_INDEX.get(state.game.league, 0) if state is not None else 0
+    known = isinstance(market_ticker, str) and market_ticker in ctx.exchange.markets
+    return ctx.exchange.shard_of(market_ticker) if known and isinstance(market_ticker, str) else 0
 
 
 def _on_shard(ctx: SimContext, order_id: object, shard: int) -> bool:
     order = ctx.exchange.orders.get(order_id) if isinstance(order_id, str) else None
-    return order is not None and EXCHANGE_INDEX.get(ctx.exchange.markets[order.ticker].game.league, 0) == shard
+    return order is not None and ctx.exchange.shard_of(order.ticker) == shard
 
 
 async def cancel_order(request: web.Request) -> web.Response:
@@ -242,10 +241,11 @@ async def batch_cancel(request: web.Request) -> web.Response:
 
 
 async def get_order(request: web.Request) -> web.Response:
-    order = _ctx(request).exchange.orders.get(request.match_info["order_id"])
+    ctx = _ctx(request)
+    order = ctx.exchange.orders.get(request.match_info["order_id"])
     if order is None:
         return error(404, "not_found", "order not found")
-    return web.json_response({"order": order_json(order)})
+    return web.json_response({"order": order_json(order, ctx.exchange.shard_of(order.ticker))})
 
 
 async def list_orders(request: web.Request) -> web.Response:
@@ -268,7 +268,9 @@ async def list_orders(request: web.Request) -> web.Response:
         chunk, cursor = page(orders, request.query.get("cursor", ""), limit)
     except CursorError as exc:
         return error(400, "bad_request", str(exc))
-    return web.json_response({"orders": [order_json(o) for o in chunk], "cursor": cursor})
+    return web.json_response(
+        {"orders": [order_json(o, ctx.exchange.shard_of(o.ticker)) for o in chunk], "cursor": cursor}
+    )
 
 
 async def get_balance(request: web.Request) -> web.Response:
@@ -293,7 +295,7 @@ async def get_positions(request: web.Request) -> web.Response:
         return error(400, "bad_request", str(exc))
     return web.json_response(
         {
-            "market_positions": [position_json(p) for p in chunk],
+            "market_positions": [position_json(p, ctx.exchange.shard_of(p.ticker)) for p in chunk],
             "event_positions": event_positions_json(chunk),
             "cursor": cursor,
         }
@@ -315,7 +317,9 @@ async def get_fills(request: web.Request) -> web.Response:
         chunk, cursor = page(fills, request.query.get("cursor", ""), limit)
     except CursorError as exc:
         return error(400, "bad_request", str(exc))
-    return web.json_response({"fills": [fill_json(f) for f in chunk], "cursor": cursor})
+    return web.json_response(
+        {"fills": [fill_json(f, ctx.exchange.shard_of(f.ticker)) for f in chunk], "cursor": cursor}
+    )
 
 
 async def get_settlements(request: web.Request) -> web.Response:
@@ -328,7 +332,9 @@ async def get_settlements(request: web.Request) -> web.Response:
         chunk, cursor = page(items, request.query.get("cursor", ""), limit)
     except CursorError as exc:
         return error(400, "bad_request", str(exc))
-    return web.json_response({"settlements": [settlement_json(s) for s in chunk], "cursor": cursor})
+    return web.json_response(
+        {"settlements": [settlement_json(s, ctx.exchange.shard_of(s.ticker)) for s in chunk], "cursor": cursor}
+    )
 
 
 async def create_order_group(request: web.Request) -> web.Response:

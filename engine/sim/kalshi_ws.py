@@ -342,7 +342,8 @@ class WebSocketHub:
         elif isinstance(event, Trade):
             self._fan("trade", event.ticker, "trade", trade_msg(event))
         elif isinstance(event, FillEvent):
-            self._fan("fill", event.fill.ticker, "fill", fill_msg(event.fill))
+            shard = ex.shard_of(event.fill.ticker)
+            self._fan("fill", event.fill.ticker, "fill", fill_msg(event.fill, shard))
         elif isinstance(event, PositionChange):
             self._fan("market_positions", event.ticker, "market_position", position_msg(ex, event.ticker))
         elif isinstance(event, OrderChange):

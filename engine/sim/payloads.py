@@ -157,7 +157,7 @@ def orderbook_json(book: MarketBook, depth: int = 0) -> dict[str, Any]:
     return sides
 
 
-def order_json(order: Order) -> dict[str, Any]:
+def order_json(order: Order, exchange_index: int = 0) -> dict[str, Any]:
     out: dict[str, Any] = {
         "order_id": order.order_id,
         "user_id": "sim-user",
@@ -184,18 +184,18 @@ def order_json(order: Order) -> dict[str, Any]:
         "order_group_id": order.order_group_id,
         "cancel_order_on_pause": False,
         "subaccount_number": 0,
-        "exchange_index": 0,
+        "exchange_index": exchange_index,
     }
     if order.expiration_ts is not None:
         out["expiration_time"] = iso(datetime.fromtimestamp(order.expiration_ts, tz=UTC))
     return out
 
 
-def fill_json(fill: Fill) -> dict[str, Any]:
+def fill_json(fill: Fill, exchange_index: int = 0) -> dict[str, Any]:
     return {
         "fill_id": fill.fill_id,
         "trade_id": fill.fill_id,
-        "exchange_index": 0,
+        "exchange_index": exchange_index,
         "order_id": fill.order_id,
         "ticker": fill.ticker,
         "market_ticker": fill.ticker,
@@ -214,11 +214,11 @@ def fill_json(fill: Fill) -> dict[str, Any]:
     }
 
 
-def position_json(pos: Position) -> dict[str, Any]:
+def position_json(pos: Position, exchange_index: int = 0) -> dict[str, Any]:
     updated = pos.updated or datetime.fromtimestamp(0, tz=UTC)
     return {
         "ticker": pos.ticker,
-        "exchange_index": 0,
+        "exchange_index": exchange_index,
         "total_traded_dollars": dollars(pos.total_traded),
         "position_fp": fp(pos.position),
         "market_exposure_dollars": dollars(pos.exposure),
@@ -247,10 +247,10 @@ def event_positions_json(positions: list[Position]) -> list[dict[str, Any]]:
     return out
 
 
-def settlement_json(s: Settlement) -> dict[str, Any]:
+def settlement_json(s: Settlement, exchange_index: int = 0) -> dict[str, Any]:
     return {
         "ticker": s.ticker,
-        "exchange_index": 0,
+        "exchange_index": exchange_index,
         "event_ticker": s.event_ticker,
         "market_result": s.result,
         "yes_count_fp": fp(s.yes_count),

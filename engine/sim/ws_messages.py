@@ -99,13 +99,13 @@ def trade_msg(trade: Trade) -> dict[str, Any]:
     }
 
 
-def fill_msg(fill: Fill) -> dict[str, Any]:
+def fill_msg(fill: Fill, exchange_index: int = 0) -> dict[str, Any]:
     return {
         "trade_id": fill.fill_id,
         "order_id": fill.order_id,
         "client_order_id": fill.client_order_id,
         "market_ticker": fill.ticker,
-        "exchange_index": 0,
+        "exchange_index": exchange_index,
         "is_taker": fill.is_taker,
         "side": fill.outcome_side,
         "yes_price_dollars": dollars(fill.yes_price),

@@ -342,3 +342,17 @@ async def test_cancel_without_a_route_looks_on_shard_zero_only(sim: Simulator, s
     assert market["market"]["exchange_index"] == 3
     assert (lost.status_code, wrong.status_code, routed.status_code) == (404, 404, 200)
     assert routed.json()["reduced_by"] == "1.00"
+
+
+async def test_records_of_a_baseball_market_name_its_shard(sim: Simulator, sim_headers: SignHeaders) -> None:
+    ticker = next(g for g in sim.board.games if g.league == "mlb").home_ticker
+    ask = sim.exchange.orderbook(ticker).best_ask("yes")
+    assert ask is not None
+    async with httpx.AsyncClient() as client:
+        placed = await _post(client, sim, sim_headers, _order(ticker, "bid", ask.price, "1", "immediate_or_cancel"))
+        order = await _get(client, sim, sim_headers, f"/portfolio/orders/{placed.json()['order_id']}")
+        fills = await _get(client, sim, sim_headers, f"/portfolio/fills?ticker={ticker}")
+        positions = await _get(client, sim, sim_headers, f"/portfolio/positions?ticker={ticker}")
+    assert order["order"]["exchange_index"] == 3
+    assert [f["exchange_index"] for f in fills["fills"]] == [3]
+    assert [p["exchange_index"] for p in positions["market_positions"]] == [3]
