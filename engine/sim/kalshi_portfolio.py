@@ -287,8 +287,15 @@ async def get_positions(request: web.Request) -> web.Response:
         for p in ctx.exchange.positions.values()
         if (not ticker or p.ticker == ticker) and (not event or p.event_ticker == event)
     ]
-    if request.query.get("count_filter"):
-        positions = [p for p in positions if p.position != ZERO]
+    wanted = [f for f in request.query.get("count_filter", "").split(",") if f]
+    if any(f not in ("position", "total_traded") for f in wanted):
+        return error(400, "invalid_parameters", "count_filter accepts position and total_traded")
+    if wanted:  # get-positions.md: keep rows where any listed field is non-zero
+        positions = [
+            p
+            for p in positions
+            if ("position" in wanted and p.position != ZERO) or ("total_traded" in wanted and p.total_traded != ZERO)
+        ]
     try:
         chunk, cursor = page(positions, request.query.get("cursor", ""), limit)
     except CursorError as exc:

@@ -356,3 +356,21 @@ async def test_records_of_a_baseball_market_name_its_shard(sim: Simulator, sim_h
     assert order["order"]["exchange_index"] == 3
     assert [f["exchange_index"] for f in fills["fills"]] == [3]
     assert [p["exchange_index"] for p in positions["market_positions"]] == [3]
+
+
+async def test_positions_count_filter_keeps_rows_with_any_named_field_non_zero(
+    sim: Simulator, sim_headers: SignHeaders
+) -> None:
+    ticker = _ticker(sim)
+    ask, bid = sim.exchange.best_yes_ask(ticker), sim.exchange.best_yes_bid(ticker)
+    assert ask is not None and bid is not None
+    async with httpx.AsyncClient() as client:
+        await _post(client, sim, sim_headers, _order(ticker, "bid", ask, "1", "immediate_or_cancel"))
+        await _post(client, sim, sim_headers, _order(ticker, "ask", bid, "1", "immediate_or_cancel"))
+        flat = await _get(client, sim, sim_headers, "/portfolio/positions?count_filter=position")
+        traded = await _get(client, sim, sim_headers, "/portfolio/positions?count_filter=position,total_traded")
+        url = sim.kalshi_url + "/portfolio/positions?count_filter=volume"
+        bad = await client.get(url, headers=sim_headers("GET", url))
+    assert flat["market_positions"] == []
+    assert [p["ticker"] for p in traded["market_positions"]] == [ticker]
+    assert bad.status_code == 400
