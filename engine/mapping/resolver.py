@@ -22,6 +22,7 @@ from engine.mapping.rules import (
     WinnerText,
     is_period,
     is_regulation,
+    scheduled_day,
     spread_lines,
     team_total,
     total_lines,
@@ -322,6 +323,13 @@ class _Resolver:
                 market, f"Odds API event {game.event.id} blocked: {self.overrides.blocked_odds_events[game.event.id]}"
             )
             return
+        scheduled = scheduled_day(market.rules_primary)
+        if scheduled is not None and scheduled != query.day:
+            self.miss(market, f"rules text date {scheduled} contradicts ticker date {query.day}")
+            return
+        if group.league.three_way and _BEYOND_90.search(market.rules_primary):
+            self.miss(market, "settles after extra time or penalties; the Odds API markets are 90 minutes")
+            return
         other_game = _other_game(winner_text(market.rules_primary, market.title), group.league, query.home, query.away)
         if other_game is not None:
             self.miss(market, other_game)
@@ -335,9 +343,6 @@ class _Resolver:
             text = winner_text(market.rules_primary, market.title)
             if text is not None and text.day is not None and text.day != query.day:
                 self.miss(market, f"rules text date {text.day} contradicts ticker date {query.day}")
-                return
-            if group.league.three_way and _BEYOND_90.search(market.rules_primary):
-                self.miss(market, "settles after extra time or penalties; the Odds API h2h is 90 minutes")
                 return
             if suffix.kind == "tie":
                 if text is not None and fold(text.yes) != "tie":

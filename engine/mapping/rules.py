@@ -92,6 +92,15 @@ _MONTHS = {
 _DATE = re.compile(r"^(?P<mon>[A-Za-z]{3})[a-z]*\.? (?P<d>\d{1,2}), (?P<y>\d{4})$")
 
 
+_SCHEDULED = re.compile(r"originally scheduled for (?P<date>[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4})")
+
+
+def scheduled_day(rules: str) -> date | None:
+    """The date in ``... originally scheduled for Nov 27, 2025`` (winner, spread and total rules alike)."""
+    m = _SCHEDULED.search(rules)
+    return _date(m["date"]) if m is not None else None
+
+
 def _date(text: str | None) -> date | None:
     """``Nov 27, 2025`` or ``November 27, 2025``; None for anything else."""
     m = _DATE.match(text or "")

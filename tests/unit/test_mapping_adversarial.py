@@ -494,3 +494,19 @@ def test_a_strike_that_is_not_a_finite_number_is_refused() -> None:
     ]
     result = resolve(markets, events)
     assert not result.matches and len(result.unmatched) == len(markets)
+
+
+def test_total_rules_date_and_soccer_extra_time_apply_to_every_market_kind() -> None:
+    # The ticker says Aug 23, the total's own rules say Aug 22: refused, as a winner market already is.
+    epl = [ev("epl", "soccer_epl", "2026-08-23T15:30:00+00:00", "Newcastle United", "Liverpool")]
+    rules = "If more than 2.5 goals are scored in the Newcastle vs Liverpool professional EPL soccer game originally "
+    dated = mk("KXEPLTOTAL-26AUG23NEWLFC-3", rules=rules + "scheduled for Aug 22, 2026, then", strike_type="greater",
+               floor="2.5", occurrence="2026-08-23T18:30:00+00:00")  # fmt: skip
+    result = resolve([dated], epl)
+    assert not result.matches and "date" in reason(result, dated.ticker)
+    # A cup tie whose total counts extra time is not the Odds API's 90-minute total.
+    cup = mk("KXEPLTOTAL-26AUG23NEWLFC-3", strike_type="greater", floor="2.5",
+             rules=rules + "scheduled for Aug 23, 2026, including extra time, then")  # fmt: skip
+    assert not resolve([cup], epl).matches
+    plain = replace(cup, rules_primary=rules + "scheduled for Aug 23, 2026, then")
+    assert resolve([plain], epl).matches[plain.ticker].outcome == "Over"
