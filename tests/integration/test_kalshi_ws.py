@@ -267,10 +267,15 @@ async def test_a_full_event_queue_counts_the_account_messages_it_loses(sim: Any)
 async def test_one_unknown_market_does_not_cost_the_others_their_books(sim: Any) -> None:
     tickers = list(sim.board.tickers)[:3]
     async with kalshi_ws(sim) as ws:
-        handle = await ws.subscribe(["orderbook_delta"], [*tickers[:2], "KXNOPE-26JAN01-X", tickers[2]])
+        channels = ["orderbook_delta", "ticker", "market_lifecycle_v2"]
+        handle = await ws.subscribe(channels, [*tickers[:2], "KXNOPE-26JAN01-X", tickers[2]])
         await ws.wait_books(tickers)
-        assert ws.is_subscribed(handle) and ws.unknown_markets == {"KXNOPE-26JAN01-X"}
-        assert [(e.code, e.market_ticker) for e in ws.errors] == [(16, "KXNOPE-26JAN01-X")]
+        await ws.wait_until(lambda: ws.is_subscribed(handle), timeout_s=5)
+        assert ws.unknown_markets == {"KXNOPE-26JAN01-X"}
+        # the two commands naming the market were refused and sent again; the lifecycle one was not repeated
+        assert [(e.code, e.market_ticker) for e in ws.errors] == [(16, "KXNOPE-26JAN01-X")] * 2
+        (conn,) = sim.ws.connections
+        assert sorted(s.channel for s in conn.subs.values()) == sorted(channels)
         await step_and_match(ws, sim, tickers)
 
 

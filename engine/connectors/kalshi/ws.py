@@ -155,6 +155,7 @@ class KalshiWebSocket:
         self._ws: ClientConnection | None = None
         self._subs: dict[int, _Subscription] = {}
         self._pending: dict[int, int] = {}  # command id -> subscription handle
+        self._pending_channels: dict[int, list[str]] = {}  # command id -> the channels it subscribed
         self._next_id = 0
         self._next_handle = 0
         self._resync_sent: dict[str, float] = {}
@@ -239,6 +240,7 @@ class KalshiWebSocket:
         self.connections += 1
         self.books.reset_connection()
         self._pending.clear()
+        self._pending_channels.clear()
         self._resync_sent.clear()
         for sub in self._subs.values():
             sub.sids.clear()
@@ -270,17 +272,20 @@ class KalshiWebSocket:
         book = [c for c in sub.channels if c == ORDERBOOK]
         filtered = [c for c in sub.channels if c != ORDERBOOK and c not in UNFILTERED]
         unfiltered = [c for c in sub.channels if c in UNFILTERED]
-        for channels, markets in ((book, sub.markets), (filtered, sub.markets), (unfiltered, [])):
-            if not channels:
-                continue
-            cid = self._command_id()
-            self._pending[cid] = sub.handle
-            params: dict[str, Any] = {"channels": channels}
-            if markets:
-                params["market_tickers"] = list(markets)
-            if channels == book:
-                params["use_yes_price"] = True  # the only pricing once the venue drops the flag
-            await self._send({"id": cid, "cmd": "subscribe", "params": params})
+        for channels in (book, filtered, unfiltered):
+            if channels:
+                await self._send_subscribe_command(sub, channels)
+
+    async def _send_subscribe_command(self, sub: _Subscription, channels: list[str]) -> None:
+        cid = self._command_id()
+        self._pending[cid] = sub.handle
+        self._pending_channels[cid] = channels
+        params: dict[str, Any] = {"channels": channels}
+        if sub.markets and not UNFILTERED.intersection(channels):
+            params["market_tickers"] = list(sub.markets)
+        if ORDERBOOK in channels:
+            params["use_yes_price"] = True  # the only pricing once the venue drops the flag
+        await self._send({"id": cid, "cmd": "subscribe", "params": params})
 
     async def subscribe(self, channels: Sequence[str], market_tickers: Sequence[str] = ()) -> int:
         """Subscribe now (or on the next connect); returns a handle that stays valid across reconnects."""
@@ -331,15 +336,17 @@ class KalshiWebSocket:
         ticker does not leave every other market of the subscription without a book."""
         handle = self._pending.get(command_id)
         sub = self._subs.get(handle) if handle is not None else None
-        if sub is None or ticker not in sub.markets:
+        channels = self._pending_channels.get(command_id, [])
+        if sub is None or not channels:
             return
-        sub.markets.remove(ticker)
-        self.unknown_markets.add(ticker)
-        log.warning("kalshi ws: market %s not found; subscribing without it", ticker)
-        if ORDERBOOK in sub.channels:
-            self.books.forget(t for t in (ticker,) if not self._still_watched(t))
-        if sub.markets or ORDERBOOK not in sub.channels:
-            await self._send_subscribe(sub)
+        if ticker in sub.markets:
+            sub.markets.remove(ticker)
+            self.unknown_markets.add(ticker)
+            log.warning("kalshi ws: market %s not found; subscribing without it", ticker)
+            if ORDERBOOK in sub.channels:
+                self.books.forget(t for t in (ticker,) if not self._still_watched(t))
+        if sub.markets:
+            await self._send_subscribe_command(sub, channels)  # only the refused command, without the market
 
     def is_subscribed(self, handle: int) -> bool:
         """True once the current connection confirmed every channel of this subscription."""
