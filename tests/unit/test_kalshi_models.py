@@ -28,6 +28,7 @@ def test_order_body_has_the_documented_request_shape() -> None:
         "8c35ecb3-328f-4f52-8c7c-0f4b9862f8d1",
         TimeInForce.GOOD_TILL_CANCELED,
         SelfTradePrevention.TAKER_AT_CROSS,
+        cancel_order_on_pause=False,
     )
     assert order.body() == {
         "ticker": "HIGHNY-24JAN01-T60",
@@ -41,6 +42,11 @@ def test_order_body_has_the_documented_request_shape() -> None:
         "cancel_order_on_pause": False,
         "reduce_only": False,
     }
+
+
+def test_orders_are_cancelled_on_an_exchange_pause_by_default() -> None:
+    order = OrderRequest("T", BookSide.BID, D(1), D("0.5"), "cid")
+    assert order.body()["cancel_order_on_pause"] is True
 
 
 def test_create_and_cancel_responses_parse_the_documented_examples() -> None:

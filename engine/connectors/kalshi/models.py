@@ -47,7 +47,8 @@ class OrderRequest:
     self_trade_prevention_type: SelfTradePrevention = SelfTradePrevention.TAKER_AT_CROSS
     post_only: bool = False
     reduce_only: bool = False
-    cancel_order_on_pause: bool = False
+    # A resting order left open through an exchange pause can be hit at a stale price when trading resumes.
+    cancel_order_on_pause: bool = True
     expiration_time: int | None = None
     order_group_id: str | None = None
     subaccount: int | None = None
