@@ -28,7 +28,6 @@ from engine.pricing.vig import remove_vig
 EPS = 1e-9
 MAX_HEDGE_LEGS = 2  # a three-way market has two outcomes that YES does not pay on
 Floats = npt.NDArray[np.float64]
-Bools = npt.NDArray[np.bool_]
 
 
 @dataclass(slots=True)
