@@ -39,6 +39,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--profile", help="trading profile (default: TRADING_PROFILE)")
     parser.add_argument("--bankroll", type=_decimal, help="bankroll in dollars (default: TRADING_BANKROLL)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--env-file", default=".env", help="settings file to read (default: .env)")
     parser.add_argument(
         "--overrides", help="mapping overrides file: manual pairs and blocks (default: MAPPING_OVERRIDES_FILE)"
     )
@@ -46,7 +47,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = load_settings(args.env_file)
     profile = settings.profile() if args.profile is None else build_profile(args.profile)
     bankroll = args.bankroll if args.bankroll is not None else settings.trading_bankroll
     overrides_path = args.overrides or settings.mapping_overrides_file
