@@ -49,6 +49,12 @@ class KalshiSide:
     code: str
     team: Team | None
     names: tuple[str, ...] = ()
+    folded: frozenset[str] = field(init=False, repr=False, compare=False)
+    """``names`` and the table team's names, folded: what :func:`fold` of a text naming this side equals."""
+
+    def __post_init__(self) -> None:
+        own = frozenset(fold(n) for n in self.names)
+        object.__setattr__(self, "folded", own | self.team.folded_names if self.team is not None else own)
 
     @property
     def label(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -52,19 +52,42 @@ class _Group:
     kind: str
     ticker: EventTicker
     body: str
-    markets: tuple[tuple[KalshiMarket, Suffix], ...]
+    markets: tuple[tuple[KalshiMarket, Suffix, WinnerText | None], ...]
+    """Each market with its parsed suffix and its :func:`winner_text` (parsed once, here)."""
+
+
+@dataclass(slots=True)
+class _Game:
+    """One matched game and what every one of its markets shares, worked out once for the group."""
+
+    query: GameQuery
+    match: GameMatch
+    base: tuple[Evidence, ...]
+    sides: dict[str, tuple[KalshiSide, KalshiSide]] = field(init=False)
+    """Per Kalshi code: (that side, the other side)."""
+    other_game: dict[tuple[str | None, str | None], str | None] = field(default_factory=dict)
+    """:func:`_other_game` per (first, second) team of a market text (the markets of a game mostly share one)."""
+
+    def __post_init__(self) -> None:
+        home, away = self.query.home, self.query.away
+        self.sides = {home.code: (home, away), away.code: (away, home)}
+
+    def other(self, text: WinnerText | None, league: League) -> str | None:
+        if text is None:
+            return None
+        key = (text.first, text.second)
+        if key not in self.other_game:
+            self.other_game[key] = _other_game(text, league, self.query.home, self.query.away)
+        return self.other_game[key]
 
 
 def _matches_name(text: str, side: KalshiSide) -> bool:
     """Does ``text`` name ``side``? Table names, ``<CODE> <mascot>`` (``PHI Eagles``), or the side's own text."""
-    f = fold(text)
-    if any(fold(n) == f for n in side.names):
+    if fold(text) in side.folded:
         return True
     team = side.team
     if team is None:
         return False
-    if f in team.folded_names:
-        return True
     head, _, rest = text.strip().partition(" ")
     return bool(rest) and head.upper() in team.codes and fold(team.odds_name).endswith(fold(rest))
 
@@ -127,7 +150,7 @@ class _Resolver:
         for group in sorted(groups, key=lambda g: g.kind != "winner"):
             query = self._query(group)
             if isinstance(query, str):
-                for market, _ in group.markets:
+                for market, _, _ in group.markets:
                     self.miss(market, query)
             else:
                 queries[group.ticker.series + "-" + group.body] = (group, query)
@@ -143,13 +166,13 @@ class _Resolver:
         for group, query in queries.values():
             found = index.find(query)
             if isinstance(found, GameMiss):
-                for market, _ in group.markets:
+                for market, _, _ in group.markets:
                     self.miss(market, found.reason)
                 continue
             codes = Evidence("ticker_codes", 1.0, f"{query.away.code}@{query.home.code} {query.day}")
-            base = (codes, *found.evidence)
-            for market, suffix in group.markets:
-                self._market(market, suffix, group, query, found, base)
+            game = _Game(query, found, (codes, *found.evidence))
+            for market, suffix, text in group.markets:
+                self._market(market, suffix, text, group, game)
         return MappingResult(self.matches, tuple(self.unmatched))
 
     def _groups(self) -> list[_Group]:
@@ -187,7 +210,7 @@ class _Resolver:
             for market in markets:
                 self.miss(market, str(exc))
             return None
-        parsed: list[tuple[KalshiMarket, Suffix]] = []
+        parsed: list[tuple[KalshiMarket, Suffix, WinnerText | None]] = []
         for market in markets:
             if not market.ticker.startswith(event_ticker + "-"):
                 self.miss(market, f"ticker {market.ticker!r} is not a market of its event_ticker {event_ticker!r}")
@@ -202,14 +225,14 @@ class _Resolver:
             elif suffix.kind == "tie" and not league.three_way:
                 self.miss(market, f"TIE market in {league.key}, which has no draw outcome")
             else:
-                parsed.append((market, suffix))
+                parsed.append((market, suffix, winner_text(market.rules_primary, market.title)))
         if not parsed:
             return None
         return _Group(league, kind, ticker, event_ticker.partition("-")[2], tuple(parsed))
 
     def _codes(self, group: _Group) -> tuple[str, str] | str:
         blob = group.ticker.codes
-        codes = sorted({s.code for _, s in group.markets if s.code})
+        codes = sorted({s.code for _, s, _ in group.markets if s.code})
         if len(codes) > 2:
             return f"event {group.ticker.series}-{group.body} has more than two team codes: {', '.join(codes)}"
         if len(codes) == 2:
@@ -241,9 +264,7 @@ class _Resolver:
         if isinstance(codes, str):
             return codes
         sibling = self.sides.get((group.league.key, group.body))
-        text = next(
-            (t for t in (winner_text(m.rules_primary, m.title) for m, _ in group.markets) if t is not None), None
-        )
+        text = next((t for _, _, t in group.markets if t is not None), None)
         if sibling is not None and {sibling[0].code, sibling[1].code} == set(codes):
             away, home = sibling
         else:
@@ -255,7 +276,7 @@ class _Resolver:
         if group.kind == "winner" and self._consistent(group, away, home):
             self.sides[(group.league.key, group.body)] = (away, home)
         occurrence = next(
-            (t for t in (m.occurrence_datetime for m, _ in group.markets) if t is not None and t.tzinfo is not None),
+            (t for t in (m.occurrence_datetime for m, _, _ in group.markets) if t is not None and t.tzinfo is not None),
             None,
         )  # a timestamp without a zone names no moment: left out rather than guessed
         text_day: date | None = text.day if text is not None else None
@@ -266,8 +287,7 @@ class _Resolver:
         """No winner market's text names the other side: only then may spread/total events reuse these sides."""
         sides = {away.code: (away, home), home.code: (home, away)}
         ok = True
-        for market, suffix in group.markets:
-            text = winner_text(market.rules_primary, market.title)
+        for market, suffix, text in group.markets:
             if text is None or suffix.code not in sides:
                 continue
             this, other = sides[suffix.code]
@@ -289,8 +309,7 @@ class _Resolver:
     def _with_yes_names(group: _Group, first: KalshiSide, second: KalshiSide) -> tuple[KalshiSide, KalshiSide]:
         """Add each market's YES name to its own side: the only name a college side may have."""
         extra: dict[str, list[str]] = {first.code: [], second.code: []}
-        for market, suffix in group.markets:
-            t = winner_text(market.rules_primary, market.title)
+        for _, suffix, t in group.markets:
             if t is not None and suffix.code in extra and fold(t.yes) != "tie":
                 extra[suffix.code].append(t.yes)
         out = []
@@ -302,16 +321,9 @@ class _Resolver:
                 out.append(side)
         return out[0], out[1]
 
-    def _market(
-        self,
-        market: KalshiMarket,
-        suffix: Suffix,
-        group: _Group,
-        query: GameQuery,
-        game: GameMatch,
-        base: tuple[Evidence, ...],
-    ) -> None:
+    def _market(self, market: KalshiMarket, suffix: Suffix, text: WinnerText | None, group: _Group, ctx: _Game) -> None:
         """Decide one market of a matched game: which outcome (and line) YES is, or why it cannot be told."""
+        query, game, base = ctx.query, ctx.match, ctx.base
         if is_period(market.title) or is_period(market.rules_primary):
             self.miss(market, "market is on a period (half/quarter), not the full game")
             return
@@ -330,17 +342,16 @@ class _Resolver:
         if group.league.three_way and _BEYOND_90.search(market.rules_primary):
             self.miss(market, "settles after extra time or penalties; the Odds API markets are 90 minutes")
             return
-        other_game = _other_game(winner_text(market.rules_primary, market.title), group.league, query.home, query.away)
+        other_game = ctx.other(text, group.league)
         if other_game is not None:
             self.miss(market, other_game)
             return
-        sides = {query.home.code: (query.home, query.away), query.away.code: (query.away, query.home)}
+        sides = ctx.sides
         evidence = list(base)
         outcome: str
         point: Decimal | None = None
         if group.kind == "winner":
             kind = MarketKind.WINNER
-            text = winner_text(market.rules_primary, market.title)
             if text is not None and text.day is not None and text.day != query.day:
                 self.miss(market, f"rules text date {text.day} contradicts ticker date {query.day}")
                 return

@@ -54,6 +54,8 @@ _PERIOD = re.compile(
     r"|\b(?:Q[1-4]|[1-4]Q|[12]H|H[12]|F5)\b",
     re.I,
 )
+_PERIOD_HINT = re.compile(r"half|quarter|period|inning|q|1h|2h|h1|h2|f5")
+"""Any of these substrings of the lower-cased text (one C-level scan) before the full ``_PERIOD`` pattern."""
 _REGULATION = re.compile(r"\bregulation\b", re.IGNORECASE)
 
 
@@ -78,6 +80,7 @@ class LineText:
     source: str
 
 
+@lru_cache(maxsize=16384)
 def _game_teams(game: str) -> tuple[str | None, str | None]:
     body = _DESCRIPTOR.sub("", _GAME_PREFIX.sub("", game.strip()))
     parts = _SPLIT.split(body, maxsplit=1)
@@ -95,12 +98,14 @@ _DATE = re.compile(r"^(?P<mon>[A-Za-z]{3})[a-z]*\.? (?P<d>\d{1,2}), (?P<y>\d{4})
 _SCHEDULED = re.compile(r"originally scheduled for (?P<date>[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4})")
 
 
+@lru_cache(maxsize=16384)
 def scheduled_day(rules: str) -> date | None:
     """The date in ``... originally scheduled for Nov 27, 2025`` (winner, spread and total rules alike)."""
     m = _SCHEDULED.search(rules)
     return _date(m["date"]) if m is not None else None
 
 
+@lru_cache(maxsize=4096)
 def _date(text: str | None) -> date | None:
     """``Nov 27, 2025`` or ``November 27, 2025``; None for anything else."""
     m = _DATE.match(text or "")
@@ -193,10 +198,8 @@ def total_text(rules: str, title: str) -> LineText | None:
 
 @lru_cache(maxsize=16384)
 def is_period(text: str) -> bool:
-    """A half/quarter/period market; plain substring tests keep the full pattern off the common path."""
-    low = text.lower()
-    hint = any(h in low for h in ("half", "quarter", "period", "inning", "q", "1h", "2h", "h1", "h2", "f5"))
-    return hint and _PERIOD.search(text) is not None
+    """A half/quarter/period market; one substring scan (``_PERIOD_HINT``) keeps the full pattern off the common path."""
+    return _PERIOD_HINT.search(text.lower()) is not None and _PERIOD.search(text) is not None
 
 
 def is_regulation(title: str) -> bool:
