@@ -198,7 +198,7 @@ def total_text(rules: str, title: str) -> LineText | None:
 
 @lru_cache(maxsize=16384)
 def is_period(text: str) -> bool:
-    """A half/quarter/period market; one substring scan (``_PERIOD_HINT``) keeps the full pattern off the common path."""
+    """A half/quarter/period market; a substring scan (``_PERIOD_HINT``) keeps the full pattern off the common path."""
     return _PERIOD_HINT.search(text.lower()) is not None and _PERIOD.search(text) is not None
 
 
