@@ -102,6 +102,8 @@ class GameMiss:
 @dataclass(slots=True)
 class _LeagueEvents:
     events: list[OddsEvent] = field(default_factory=list)
+    days: list[date | None] = field(default_factory=list)
+    """Each event's Eastern start date once :meth:`day` has converted it (once per event, not per query)."""
     home: list[Team | None] = field(default_factory=list)
     away: list[Team | None] = field(default_factory=list)
     by_pair: dict[frozenset[str], list[int]] = field(default_factory=lambda: defaultdict(list))
@@ -110,6 +112,12 @@ class _LeagueEvents:
     by_form: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     fuzzy: FuzzyScores | None = None
 
+    def day(self, i: int) -> date:
+        day = self.days[i]
+        if day is None:
+            day = self.days[i] = eastern_date(self.events[i].commence_time)
+        return day
+
 
 class OddsIndex:
     """Odds API events grouped by sport and indexed by the (table-resolved) pair of teams."""
@@ -117,22 +125,31 @@ class OddsIndex:
     def __init__(self, events: Sequence[OddsEvent], leagues: Sequence[League]) -> None:
         self._leagues: dict[str, _LeagueEvents] = {}
         by_sport = {lg.sport_key: lg for lg in leagues}
+        teams: dict[str, dict[str, Team | None]] = {}  # per league: Odds API name -> table team, looked up once
         for event in events:
             league = by_sport.get(event.sport_key)
             if league is None or event.commence_time.tzinfo is None:
                 continue  # an unknown sport, or a start without a zone (its Eastern date cannot be known)
-            bucket = self._leagues.setdefault(league.key, _LeagueEvents())
-            index = team_index(league.key)
+            bucket = self._leagues.get(league.key)
+            if bucket is None:
+                bucket = self._leagues[league.key] = _LeagueEvents()
+                names = teams[league.key] = {}
+                index = team_index(league.key)
+            else:
+                names = teams[league.key]
+                index = team_index(league.key)
+            for name in (event.home_team, event.away_team):
+                if name not in names:
+                    names[name] = index.name(name)
             i = len(bucket.events)
             bucket.events.append(event)
-            home, away = index.name(event.home_team), index.name(event.away_team)
+            bucket.days.append(None)
+            home, away = names[event.home_team], names[event.away_team]
             bucket.home.append(home)
             bucket.away.append(away)
             for team in (home, away):
                 if team is not None:
                     bucket.by_team[team.odds_name].append(i)
-            bucket.by_form[college_form(event.home_team)].append(i)
-            bucket.by_form[college_form(event.away_team)].append(i)
             if home is not None and away is not None and home is not away:
                 bucket.by_pair[frozenset((home.odds_name, away.odds_name))].append(i)
             else:
@@ -149,17 +166,20 @@ class OddsIndex:
         if bucket is None or not queries:
             return
         choices = [e.home_team for e in bucket.events] + [e.away_team for e in bucket.events]
+        bucket.by_form.clear()  # only fuzzy lookups read it, so it is built with the scores
+        for i, event in enumerate(bucket.events):
+            bucket.by_form[college_form(event.home_team)].append(i)
+            bucket.by_form[college_form(event.away_team)].append(i)
         bucket.fuzzy = FuzzyScores(queries, choices)
 
     def find(self, query: GameQuery) -> GameMatch | GameMiss:
         bucket = self._leagues.get(query.league.key)
-        matchup = f"{query.away.label} at {query.home.label}"
         if bucket is None:
             return GameMiss(f"no Odds API events for {query.league.sport_key}")
         scored = self._candidates(bucket, query)
         if not scored:
-            return GameMiss(f"no Odds API event with the same two teams ({matchup})")
-        exact = [c for c in scored if eastern_date(c.event.commence_time) == query.day]
+            return GameMiss(f"no Odds API event with the same two teams ({_matchup(query)})")
+        exact = [c for c in scored if c.day == query.day]
         evidence: list[Evidence] = []
         confidence = 1.0
         if exact:
@@ -168,18 +188,18 @@ class OddsIndex:
         else:
             pool = [c for c in scored if self._near_day(c.event, query)]
             if not pool:
-                days = ", ".join(sorted({eastern_date(c.event.commence_time).isoformat() for c in scored}))
-                return GameMiss(f"{matchup}: no event on {query.day.isoformat()} (same teams on {days})")
+                days = ", ".join(sorted({c.day.isoformat() for c in scored}))
+                return GameMiss(f"{_matchup(query)}: no event on {query.day.isoformat()} (same teams on {days})")
             confidence *= 0.85
             evidence.append(Evidence("date", 0.6, f"no event on {query.day.isoformat()}: +-1 day near midnight"))
         if query.text_day is not None and query.text_day != query.day:
             return GameMiss(f"rules text date {query.text_day} contradicts ticker date {query.day}")
         chosen = self._pick(pool, query, evidence)
         if isinstance(chosen, GameMiss):
-            return GameMiss(f"{matchup}: {chosen.reason}")
+            return GameMiss(f"{_matchup(query)}: {chosen.reason}")
         if chosen.reversed_:
             if not exact:
-                return GameMiss(f"{matchup}: +-1 day candidate has home and away reversed")
+                return GameMiss(f"{_matchup(query)}: +-1 day candidate has home and away reversed")
             confidence *= 0.9
             evidence.append(Evidence("home_away", 0.5, "home/away reversed versus the ticker (neutral site?)"))
         else:
@@ -276,7 +296,7 @@ class OddsIndex:
             indices = sorted(self._plausible(bucket, query.home) & self._plausible(bucket, query.away))
         lo, hi = query.day - timedelta(days=1), query.day + timedelta(days=1)
         for i in indices:
-            if not lo <= eastern_date(bucket.events[i].commence_time) <= hi:
+            if not lo <= bucket.day(i) <= hi:
                 continue
             cand = self._scored_candidate(bucket, i, query)
             if cand is not None:
@@ -310,7 +330,7 @@ class OddsIndex:
             1.0,
             f"{query.away.code}={query.away.team.odds_name}, {query.home.code}={query.home.team.odds_name}",
         )
-        return _Candidate(event, 100.0, reversed_, outcomes, (ev,))
+        return _Candidate(event, bucket.day(i), 100.0, reversed_, outcomes, (ev,))
 
     @staticmethod
     def _side_score(bucket: _LeagueEvents, side: KalshiSide, team: Team | None, name: str) -> float:
@@ -341,12 +361,20 @@ class OddsIndex:
         else:
             outcomes = {query.home.code: event.home_team, query.away.code: event.away_team}
         detail = f"{query.away.label}->{outcomes[query.away.code]}, {query.home.label}->{outcomes[query.home.code]}"
-        return _Candidate(event, score, reversed_, outcomes, (Evidence("fuzzy_name", score / 100.0, detail),))
+        evidence = (Evidence("fuzzy_name", score / 100.0, detail),)
+        return _Candidate(event, bucket.day(i), score, reversed_, outcomes, evidence)
+
+
+def _matchup(query: GameQuery) -> str:
+    """``Away at Home``, for the reasons of a miss (built only when there is one)."""
+    return f"{query.away.label} at {query.home.label}"
 
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     event: OddsEvent
+    day: date
+    """The event's Eastern start date."""
     score: float
     reversed_: bool
     outcomes: dict[str, str]

@@ -177,18 +177,10 @@ class _Resolver:
 
     def _groups(self) -> list[_Group]:
         raw: dict[str, list[KalshiMarket]] = {}
+        o = self.overrides
+        check = bool(o.pairs or o.blocked_tickers or o.blocked_events)  # else no override can apply to a market
         for market in self.markets:
-            pair = self.overrides.pairs.get(market.ticker)
-            block = self.overrides.block_reason(market.ticker, market.event_ticker)
-            if block is not None:
-                self.miss(market, f"blocked by operator override: {block}")
-            elif pair is not None:
-                ev = Evidence("override", 1.0, pair.note or "manual pair from the overrides file")
-                self.matches[market.ticker] = MarketMatch(
-                    market.ticker, market.event_ticker, pair.odds_event_id, pair.market_key, pair.outcome, pair.point,
-                    1.0, (ev,),
-                )  # fmt: skip
-            else:
+            if not check or not self._overridden(market):
                 raw.setdefault(market.event_ticker, []).append(market)
         groups: list[_Group] = []
         for event_ticker, markets in raw.items():
@@ -196,6 +188,22 @@ class _Resolver:
             if isinstance(group, _Group):
                 groups.append(group)
         return groups
+
+    def _overridden(self, market: KalshiMarket) -> bool:
+        """Apply an operator block or manual pair to ``market``; False when neither names it."""
+        pair = self.overrides.pairs.get(market.ticker)
+        block = self.overrides.block_reason(market.ticker, market.event_ticker)
+        if block is not None:
+            self.miss(market, f"blocked by operator override: {block}")
+        elif pair is not None:
+            ev = Evidence("override", 1.0, pair.note or "manual pair from the overrides file")
+            self.matches[market.ticker] = MarketMatch(
+                market.ticker, market.event_ticker, pair.odds_event_id, pair.market_key, pair.outcome, pair.point,
+                1.0, (ev,),
+            )  # fmt: skip
+        else:
+            return False
+        return True
 
     def _group(self, event_ticker: str, markets: list[KalshiMarket]) -> _Group | None:
         found = league_of_series(markets[0].series_ticker)
@@ -211,17 +219,19 @@ class _Resolver:
                 self.miss(market, str(exc))
             return None
         parsed: list[tuple[KalshiMarket, Suffix, WinnerText | None]] = []
+        prefix, allowed = event_ticker + "-", _KIND_SUFFIX[kind]
         for market in markets:
-            if not market.ticker.startswith(event_ticker + "-"):
+            if not market.ticker.startswith(prefix):
                 self.miss(market, f"ticker {market.ticker!r} is not a market of its event_ticker {event_ticker!r}")
                 continue
+            raw = market.ticker[len(prefix) :]  # = market.suffix, the ticker being under its event's
             try:
-                suffix = parse_suffix(market.suffix)
+                suffix = parse_suffix(raw)
             except TickerError as exc:
                 self.miss(market, str(exc))
                 continue
-            if suffix.kind not in _KIND_SUFFIX[kind]:
-                self.miss(market, f"suffix {market.suffix!r} is not a {kind} market suffix")
+            if suffix.kind not in allowed:
+                self.miss(market, f"suffix {raw!r} is not a {kind} market suffix")
             elif suffix.kind == "tie" and not league.three_way:
                 self.miss(market, f"TIE market in {league.key}, which has no draw outcome")
             else:
