@@ -53,8 +53,10 @@ class KalshiSide:
     """``names`` and the table team's names, folded: what :func:`fold` of a text naming this side equals."""
 
     def __post_init__(self) -> None:
-        own = frozenset(fold(n) for n in self.names)
-        object.__setattr__(self, "folded", own | self.team.folded_names if self.team is not None else own)
+        folded = frozenset(map(fold, self.names))
+        if self.team is not None:
+            folded = folded | self.team.folded_names if folded else self.team.folded_names
+        object.__setattr__(self, "folded", folded)
 
     @property
     def label(self) -> str:
@@ -286,8 +288,14 @@ class OddsIndex:
         out: list[_Candidate] = []
         if query.home.team is not None and query.away.team is not None:
             key = frozenset((query.home.team.odds_name, query.away.team.odds_name))
-            for i in bucket.by_pair.get(key, ()):
-                out.append(self._table_candidate(bucket, i, query))
+            pair = bucket.by_pair.get(key, ())
+            if pair:
+                ev = Evidence(
+                    "team_table",
+                    1.0,
+                    f"{query.away.code}={query.away.team.odds_name}, {query.home.code}={query.home.team.odds_name}",
+                )
+                out.extend(self._table_candidate(bucket, i, query, ev) for i in pair)
             indices: Sequence[int] = ()
             if bucket.unresolved:
                 plausible = self._plausible(bucket, query.home) & self._plausible(bucket, query.away)
@@ -317,19 +325,14 @@ class OddsIndex:
         return out
 
     @staticmethod
-    def _table_candidate(bucket: _LeagueEvents, i: int, query: GameQuery) -> _Candidate:
+    def _table_candidate(bucket: _LeagueEvents, i: int, query: GameQuery, ev: Evidence) -> _Candidate:
+        """Event ``i`` of the pair index; ``ev`` is the table evidence, the same for every event of the pair."""
         event = bucket.events[i]
-        assert query.home.team is not None and query.away.team is not None
         reversed_ = bucket.home[i] is not query.home.team
         outcomes = {
             query.home.code: event.away_team if reversed_ else event.home_team,
             query.away.code: event.home_team if reversed_ else event.away_team,
         }
-        ev = Evidence(
-            "team_table",
-            1.0,
-            f"{query.away.code}={query.away.team.odds_name}, {query.home.code}={query.home.team.odds_name}",
-        )
         return _Candidate(event, bucket.day(i), 100.0, reversed_, outcomes, (ev,))
 
     @staticmethod

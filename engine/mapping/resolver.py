@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from engine.mapping.games import GameMatch, GameMiss, GameQuery, KalshiSide, OddsIndex
 from engine.mapping.groups import winner_groups as _winner_groups
@@ -79,6 +80,18 @@ class _Game:
         if key not in self.other_game:
             self.other_game[key] = _other_game(text, league, self.query.home, self.query.away)
         return self.other_game[key]
+
+
+@lru_cache(maxsize=16384)
+def _side(league: str, code: str, text_name: str | None) -> KalshiSide:
+    """The side ``code`` of a ``league`` game whose market text calls it ``text_name`` (memoised: a team plays
+    many games, and a side is immutable)."""
+    index = team_index(league)
+    team: Team | None = index.code(code)
+    if team is None and text_name:
+        team = index.name(text_name)
+    names = (text_name,) if text_name and team is None else ()
+    return KalshiSide(code, team, names)
 
 
 def _matches_name(text: str, side: KalshiSide) -> bool:
@@ -307,13 +320,9 @@ class _Resolver:
                 ok = False
         return ok
 
-    def _side(self, group: _Group, code: str, text_name: str | None) -> KalshiSide:
-        index = team_index(group.league.key)
-        team: Team | None = index.code(code)
-        if team is None and text_name:
-            team = index.name(text_name)
-        names = (text_name,) if text_name and team is None else ()
-        return KalshiSide(code, team, names)
+    @staticmethod
+    def _side(group: _Group, code: str, text_name: str | None) -> KalshiSide:
+        return _side(group.league.key, code, text_name)
 
     @staticmethod
     def _with_yes_names(group: _Group, first: KalshiSide, second: KalshiSide) -> tuple[KalshiSide, KalshiSide]:
@@ -357,7 +366,7 @@ class _Resolver:
             self.miss(market, other_game)
             return
         sides = ctx.sides
-        evidence = list(base)
+        evidence: list[Evidence] = []  # this market's own, after the game's ``base``
         outcome: str
         point: Decimal | None = None
         if group.kind == "winner":
@@ -433,7 +442,7 @@ class _Resolver:
                     self.miss(market, f"{line.source} says {side} {line.value}, strike says {outcome} {point}")
                     return
             evidence.append(Evidence("strike", 1.0 if lines else 0.5, f"YES = {outcome} {point}"))
-        unconfirmed = any(e.signal == "rules_text" and e.score < 1 for e in evidence[len(base) :])
+        unconfirmed = any(e.signal == "rules_text" and e.score < 1 for e in evidence)
         confidence = game.confidence * (NO_TEXT if unconfirmed else 1.0)
         if confidence < THRESHOLD:
             self.miss(market, f"confidence {confidence:.2f} below threshold {THRESHOLD}")
@@ -446,7 +455,7 @@ class _Resolver:
             outcome,
             point,
             round(confidence, 4),
-            tuple(evidence),
+            (*base, *evidence),
         )
 
 
