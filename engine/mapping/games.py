@@ -42,6 +42,16 @@ def eastern_date(moment: datetime) -> date:
     return moment.astimezone(EASTERN).date()
 
 
+_SAME_ORDER = Evidence("home_away", 1.0, "home and away agree with the ticker order")
+_REVERSED = Evidence("home_away", 0.5, "home/away reversed versus the ticker (neutral site?)")
+
+
+@lru_cache(maxsize=4096)
+def _same_day(day: date) -> Evidence:
+    """The date evidence of an event on the ticker's day (memoised: a board has a few days of games)."""
+    return Evidence("date", 1.0, f"starts on the ticker's Eastern date {day.isoformat()}")
+
+
 @dataclass(frozen=True, slots=True)
 class KalshiSide:
     """One team of a Kalshi game: its code, the table team when known, and names the market text uses."""
@@ -186,7 +196,7 @@ class OddsIndex:
         confidence = 1.0
         if exact:
             pool = exact
-            evidence.append(Evidence("date", 1.0, f"starts on the ticker's Eastern date {query.day.isoformat()}"))
+            evidence.append(_same_day(query.day))
         else:
             pool = [c for c in scored if self._near_day(c.event, query)]
             if not pool:
@@ -203,9 +213,9 @@ class OddsIndex:
             if not exact:
                 return GameMiss(f"{_matchup(query)}: +-1 day candidate has home and away reversed")
             confidence *= 0.9
-            evidence.append(Evidence("home_away", 0.5, "home/away reversed versus the ticker (neutral site?)"))
+            evidence.append(_REVERSED)
         else:
-            evidence.append(Evidence("home_away", 1.0, "home and away agree with the ticker order"))
+            evidence.append(_SAME_ORDER)
         confidence *= min(chosen.score, 100.0) / 100.0
         evidence.extend(chosen.evidence)
         return GameMatch(chosen.event, chosen.outcomes, confidence, tuple(evidence))

@@ -82,6 +82,12 @@ class _Game:
         return self.other_game[key]
 
 
+@lru_cache(maxsize=1024)
+def _round4(confidence: float) -> float:
+    """``round(confidence, 4)``, memoised: a board has a handful of distinct confidences."""
+    return round(confidence, 4)
+
+
 @lru_cache(maxsize=16384)
 def _side(league: str, code: str, text_name: str | None) -> KalshiSide:
     """The side ``code`` of a ``league`` game whose market text calls it ``text_name`` (memoised: a team plays
@@ -442,8 +448,11 @@ class _Resolver:
                     self.miss(market, f"{line.source} says {side} {line.value}, strike says {outcome} {point}")
                     return
             evidence.append(Evidence("strike", 1.0 if lines else 0.5, f"YES = {outcome} {point}"))
-        unconfirmed = any(e.signal == "rules_text" and e.score < 1 for e in evidence)
-        confidence = game.confidence * (NO_TEXT if unconfirmed else 1.0)
+        confidence = game.confidence
+        for e in evidence:
+            if e.signal == "rules_text" and e.score < 1:  # the text neither confirms nor contradicts
+                confidence *= NO_TEXT
+                break
         if confidence < THRESHOLD:
             self.miss(market, f"confidence {confidence:.2f} below threshold {THRESHOLD}")
             return
@@ -454,7 +463,7 @@ class _Resolver:
             kind,
             outcome,
             point,
-            round(confidence, 4),
+            _round4(confidence),
             (*base, *evidence),
         )
 
