@@ -145,14 +145,10 @@ class OddsIndex:
             bucket = self._leagues.get(league.key)
             if bucket is None:
                 bucket = self._leagues[league.key] = _LeagueEvents()
-                names = teams[league.key] = {}
-                index = team_index(league.key)
-            else:
-                names = teams[league.key]
-                index = team_index(league.key)
+            names = teams.setdefault(league.key, {})
             for name in (event.home_team, event.away_team):
                 if name not in names:
-                    names[name] = index.name(name)
+                    names[name] = team_index(league.key).name(name)
             i = len(bucket.events)
             bucket.events.append(event)
             bucket.days.append(None)
