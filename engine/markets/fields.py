@@ -79,6 +79,27 @@ class FieldReader:
             return Decimal(repr(value))
         return self._convert(field, value, parse_decimal)
 
+    def amount(self, field: str, *, required: bool = True) -> Decimal | None:
+        """A signed exact decimal (balances, costs, P&L, net positions), unlike a 0..1 price."""
+        value = self._get(field, required)
+        return None if value is None else self._convert(field, value, parse_decimal)
+
+    def integer(self, field: str, *, required: bool = True) -> int | None:
+        value = self._get(field, required)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(field, f"expected an integer, got {value!r}")
+        return value
+
+    def boolean(self, field: str, *, required: bool = True) -> bool | None:
+        value = self._get(field, required)
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            raise self.fail(field, f"expected a boolean, got {value!r}")
+        return value
+
     def timestamp(self, field: str, *, required: bool = True) -> datetime | None:
         value = self._get(field, required)
         if value is None:

@@ -303,39 +303,6 @@ def _ticker(sid: int, msg: dict[str, Any]) -> TickerUpdate:
     )
 
 
-def _opt_int(r: FieldReader, name: str) -> int | None:
-    value = r.obj.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise r.fail(name, f"expected an integer, got {value!r}")
-    return value
-
-
-def _opt_bool(r: FieldReader, name: str, *, required: bool = False) -> bool | None:
-    value = r.obj.get(name)
-    if value is None:
-        if required:
-            raise r.fail(name, "missing")
-        return None
-    if not isinstance(value, bool):
-        raise r.fail(name, f"expected a boolean, got {value!r}")
-    return value
-
-
-def _amount(r: FieldReader, name: str, *, required: bool = True) -> Decimal | None:
-    """A signed ``*_dollars`` amount or ``*_fp`` position (cost, P&L, net position): any exact decimal."""
-    value = r.obj.get(name)
-    if value is None:
-        if required:
-            raise r.fail(name, "missing")
-        return None
-    try:
-        return parse_decimal(value)
-    except ValueError as exc:
-        raise r.fail(name, str(exc)) from None
-
-
 def _need(value: Decimal | None) -> Decimal:
     assert value is not None  # required=True readers raise instead of returning None
     return value
@@ -377,8 +344,8 @@ def _trade(sid: int, msg: dict[str, Any]) -> TradeUpdate:
         _need(r.price("yes_price_dollars")),
         _need(r.count("count_fp")),
         taker,
-        _opt_bool(r, "is_block_trade") or False,
-        _opt_int(r, "ts_ms"),
+        r.boolean("is_block_trade", required=False) or False,
+        r.integer("ts_ms", required=False),
     )
 
 
@@ -389,7 +356,7 @@ def _fill(sid: int, msg: dict[str, Any]) -> FillUpdate:
     if legacy is not None and action == "sell":
         legacy = "no" if legacy == "yes" else "yes"
     outcome, book = _outcome(r, legacy or _side(r, "purchased_side", OUTCOME_SIDES))
-    is_taker = _opt_bool(r, "is_taker", required=True)
+    is_taker = r.boolean("is_taker", required=True)
     cid = r.string("client_order_id", required=False)
     return FillUpdate(
         sid,
@@ -400,12 +367,12 @@ def _fill(sid: int, msg: dict[str, Any]) -> FillUpdate:
         book,
         _need(r.price("yes_price_dollars")),
         _need(r.count("count_fp")),
-        _amount(r, "fee_cost", required=False),
+        r.amount("fee_cost", required=False),
         bool(is_taker),
-        _amount(r, "post_position_fp", required=False),
+        r.amount("post_position_fp", required=False),
         cid or None,
-        _opt_int(r, "ts_ms"),
-        _opt_int(r, "subaccount"),
+        r.integer("ts_ms", required=False),
+        r.integer("subaccount", required=False),
     )
 
 
@@ -414,13 +381,13 @@ def _position(sid: int, msg: dict[str, Any]) -> PositionUpdate:
     return PositionUpdate(
         sid,
         r.ident,
-        _need(_amount(r, "position_fp")),
-        _need(_amount(r, "position_cost_dollars")),
-        _need(_amount(r, "realized_pnl_dollars")),
-        _need(_amount(r, "fees_paid_dollars")),
-        _need(_amount(r, "position_fee_cost_dollars")),
+        _need(r.amount("position_fp")),
+        _need(r.amount("position_cost_dollars")),
+        _need(r.amount("realized_pnl_dollars")),
+        _need(r.amount("fees_paid_dollars")),
+        _need(r.amount("position_fee_cost_dollars")),
         _need(r.count("volume_fp")),
-        _opt_int(r, "subaccount"),
+        r.integer("subaccount", required=False),
     )
 
 
@@ -433,11 +400,11 @@ def _lifecycle(sid: int, msg: dict[str, Any]) -> MarketLifecycle:
         r.string("event_type"),
         result or None,
         r.price("settlement_value", required=False),
-        _opt_bool(r, "is_deactivated"),
-        _opt_int(r, "open_ts"),
-        _opt_int(r, "close_ts"),
-        _opt_int(r, "determination_ts"),
-        _opt_int(r, "settled_ts"),
+        r.boolean("is_deactivated", required=False),
+        r.integer("open_ts", required=False),
+        r.integer("close_ts", required=False),
+        r.integer("determination_ts", required=False),
+        r.integer("settled_ts", required=False),
     )
 
 
@@ -460,14 +427,14 @@ def _user_order(sid: int, msg: dict[str, Any]) -> UserOrderUpdate:
         _need(r.count("fill_count_fp")),
         _need(r.count("remaining_count_fp")),
         _need(r.count("initial_count_fp")),
-        _need(_amount(r, "taker_fill_cost_dollars")),
-        _need(_amount(r, "maker_fill_cost_dollars")),
-        _amount(r, "taker_fees_dollars", required=False),
-        _amount(r, "maker_fees_dollars", required=False),
+        _need(r.amount("taker_fill_cost_dollars")),
+        _need(r.amount("maker_fill_cost_dollars")),
+        r.amount("taker_fees_dollars", required=False),
+        r.amount("maker_fees_dollars", required=False),
         group or None,
-        _opt_int(r, "created_ts_ms"),
-        _opt_int(r, "last_updated_ts_ms"),
-        _opt_int(r, "expiration_ts_ms"),
+        r.integer("created_ts_ms", required=False),
+        r.integer("last_updated_ts_ms", required=False),
+        r.integer("expiration_ts_ms", required=False),
     )
 
 
@@ -480,7 +447,7 @@ def _order_group(sid: int, seq: int | None, msg: dict[str, Any]) -> OrderGroupUp
     if event not in GROUP_EVENTS:
         raise r.fail("event_type", f"expected one of {', '.join(GROUP_EVENTS)}, got {event!r}")
     return OrderGroupUpdate(
-        sid, seq, event, r.ident, r.count("contracts_limit_fp", required=False), _opt_int(r, "ts_ms")
+        sid, seq, event, r.ident, r.count("contracts_limit_fp", required=False), r.integer("ts_ms", required=False)
     )
 
 

@@ -100,30 +100,6 @@ class OrderAck:
     recovered: bool = False
 
 
-def _int_field(r: FieldReader, name: str, *, required: bool = False) -> int | None:
-    value = r.obj.get(name)
-    if value is None:
-        if required:
-            raise r.fail(name, "missing")
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise r.fail(name, f"expected an integer, got {value!r}")
-    return value
-
-
-def _dollars(r: FieldReader, name: str, *, required: bool = True) -> Decimal | None:
-    """A ``*_dollars`` amount that is not a 0..1 price (balances, costs, P&L may exceed a dollar or be < 0)."""
-    value = r.obj.get(name)
-    if value is None:
-        if required:
-            raise r.fail(name, "missing")
-        return None
-    try:
-        return parse_decimal(value)
-    except ValueError as exc:
-        raise r.fail(name, str(exc)) from None
-
-
 def parse_order_ack(obj: object) -> OrderAck:
     r = FieldReader("kalshi order", obj, "order_id")
     fill = r.count("fill_count")
@@ -135,8 +111,8 @@ def parse_order_ack(obj: object) -> OrderAck:
         fill_count=fill,
         remaining_count=remaining,
         average_fill_price=r.price("average_fill_price", required=False),
-        average_fee_paid=_dollars(r, "average_fee_paid", required=False),
-        ts_ms=_int_field(r, "ts_ms"),
+        average_fee_paid=r.amount("average_fee_paid", required=False),
+        ts_ms=r.integer("ts_ms", required=False),
     )
 
 
@@ -165,7 +141,7 @@ def parse_order(obj: object) -> Order:
     r = FieldReader("kalshi order", obj, "order_id")
     yes_price = r.price("yes_price_dollars")
     fill, remaining, initial = r.count("fill_count_fp"), r.count("remaining_count_fp"), r.count("initial_count_fp")
-    taker, maker = _dollars(r, "taker_fees_dollars"), _dollars(r, "maker_fees_dollars")
+    taker, maker = r.amount("taker_fees_dollars"), r.amount("maker_fees_dollars")
     assert yes_price is not None and fill is not None and remaining is not None and initial is not None
     assert taker is not None and maker is not None
     group = r.obj.get("order_group_id")
@@ -223,7 +199,7 @@ class Fill:
 
 def parse_fill(obj: object) -> Fill:
     r = FieldReader("kalshi fill", obj, "fill_id")
-    count, price, fee = r.count("count_fp"), r.price("yes_price_dollars"), _dollars(r, "fee_cost")
+    count, price, fee = r.count("count_fp"), r.price("yes_price_dollars"), r.amount("fee_cost")
     assert count is not None and price is not None and fee is not None
     taker = r.obj.get("is_taker")
     if not isinstance(taker, bool):
@@ -261,8 +237,8 @@ def parse_position(obj: object) -> Position:
         position = parse_decimal(raw)
     except ValueError as exc:
         raise r.fail("position_fp", str(exc)) from None
-    values = [_dollars(r, n) for n in ("market_exposure_dollars", "realized_pnl_dollars", "fees_paid_dollars")]
-    traded = _dollars(r, "total_traded_dollars")
+    values = [r.amount(n) for n in ("market_exposure_dollars", "realized_pnl_dollars", "fees_paid_dollars")]
+    traded = r.amount("total_traded_dollars")
     assert all(v is not None for v in values) and traded is not None
     exposure, pnl, fees = (v or ZERO for v in values)
     return Position(r.ident, position, exposure, pnl, fees, traded)
@@ -287,18 +263,18 @@ class Balance:
 
 def parse_balance(obj: object) -> Balance:
     r = FieldReader("kalshi balance", obj, "", ident="portfolio")
-    dollars = _dollars(r, "balance_dollars", required=False)
-    cents = _int_field(r, "balance", required=dollars is None)
+    dollars = r.amount("balance_dollars", required=False)
+    cents = r.integer("balance", required=dollars is None)
     balance = dollars if dollars is not None else Decimal(cents or 0) / 100
     breakdown: list[tuple[int, Decimal]] = []
     for i, entry in enumerate(r.array("balance_breakdown", required=False)):
         part = FieldReader("kalshi balance", entry, "", ident="portfolio", prefix=f"balance_breakdown[{i}].")
-        index = _int_field(part, "exchange_index", required=True)
-        amount = _dollars(part, "balance")
+        index = part.integer("exchange_index")
+        amount = part.amount("balance")
         assert index is not None and amount is not None
         breakdown.append((index, amount))
-    portfolio = _int_field(r, "portfolio_value") or 0
-    return Balance(balance, portfolio, _int_field(r, "updated_ts") or 0, tuple(breakdown))
+    portfolio = r.integer("portfolio_value", required=False) or 0
+    return Balance(balance, portfolio, r.integer("updated_ts", required=False) or 0, tuple(breakdown))
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +291,7 @@ class Settlement:
 
 def parse_settlement(obj: object) -> Settlement:
     r = FieldReader("kalshi settlement", obj, "ticker")
-    yes, no, fee = r.count("yes_count_fp"), r.count("no_count_fp"), _dollars(r, "fee_cost")
+    yes, no, fee = r.count("yes_count_fp"), r.count("no_count_fp"), r.amount("fee_cost")
     assert yes is not None and no is not None and fee is not None
     return Settlement(
         r.ident,
@@ -323,7 +299,7 @@ def parse_settlement(obj: object) -> Settlement:
         r.string("market_result"),
         yes,
         no,
-        _int_field(r, "revenue", required=True) or 0,
+        r.integer("revenue", required=True) or 0,
         fee,
         r.timestamp("settled_time", required=False),
     )
@@ -363,7 +339,7 @@ def parse_exchange_status(obj: object) -> ExchangeStatus:
     for i, entry in enumerate(r.array("exchange_index_statuses", required=False)):
         prefix = f"exchange_index_statuses[{i}]."
         part = FieldReader("kalshi exchange status", entry, "", ident="exchange", prefix=prefix)
-        index = _int_field(part, "exchange_index", required=True)
+        index = part.integer("exchange_index")
         assert index is not None
         shards.append((index, _flag(part, "exchange_active"), _flag(part, "trading_active")))
     return ExchangeStatus(_flag(r, "exchange_active"), _flag(r, "trading_active"), tuple(shards))
@@ -387,5 +363,5 @@ def parse_order_group(obj: object, order_group_id: str | None = None) -> OrderGr
         r.count("contracts_limit_fp", required=False),
         enabled if isinstance(enabled, bool) else None,
         orders,
-        _int_field(r, "exchange_index") or 0,
+        r.integer("exchange_index", required=False) or 0,
     )
