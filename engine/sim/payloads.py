@@ -157,6 +157,20 @@ def orderbook_json(book: MarketBook, depth: int = 0) -> dict[str, Any]:
     return sides
 
 
+def order_amounts(order: Order) -> dict[str, Any]:
+    """Price, counts, costs and fees of an order: the part REST orders and WebSocket ``user_order`` share."""
+    return {
+        "yes_price_dollars": dollars(order.price),
+        "fill_count_fp": fp(order.filled),
+        "remaining_count_fp": fp(order.remaining),
+        "initial_count_fp": fp(order.initial),
+        "taker_fill_cost_dollars": dollars(order.taker_cost),
+        "maker_fill_cost_dollars": dollars(order.maker_cost),
+        "taker_fees_dollars": dollars(order.taker_fees),
+        "maker_fees_dollars": dollars(order.maker_fees),
+    }
+
+
 def order_json(order: Order, exchange_index: int = 0) -> dict[str, Any]:
     out: dict[str, Any] = {
         "order_id": order.order_id,
@@ -169,15 +183,8 @@ def order_json(order: Order, exchange_index: int = 0) -> dict[str, Any]:
         "book_side": order.book_side,
         "type": "limit",
         "status": order.status,
-        "yes_price_dollars": dollars(order.price),
+        **order_amounts(order),
         "no_price_dollars": dollars(ONE - order.price),
-        "fill_count_fp": fp(order.filled),
-        "remaining_count_fp": fp(order.remaining),
-        "initial_count_fp": fp(order.initial),
-        "taker_fill_cost_dollars": dollars(order.taker_cost),
-        "maker_fill_cost_dollars": dollars(order.maker_cost),
-        "taker_fees_dollars": dollars(order.taker_fees),
-        "maker_fees_dollars": dollars(order.maker_fees),
         "created_time": iso(order.created),
         "last_update_time": iso(order.updated),
         "self_trade_prevention_type": order.self_trade_prevention,

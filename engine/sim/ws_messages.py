@@ -11,7 +11,7 @@ from typing import Any
 from engine.money import ONE, ZERO
 from engine.sim.book import NO, YES
 from engine.sim.exchange import Exchange, MarketState
-from engine.sim.payloads import dollars, fp, iso, orderbook_json
+from engine.sim.payloads import dollars, fp, iso, order_amounts, orderbook_json
 from engine.sim.records import BookChange, Fill, Order, OrderGroupChange, Trade
 
 _NAMESPACE = uuid.UUID("6f1c2b1e-6a43-4b59-9d0e-3f5d6c7a8b90")
@@ -145,14 +145,7 @@ def user_order_msg(order: Order) -> dict[str, Any]:
         "is_yes": order.outcome_side == "yes",
         "outcome_side": order.outcome_side,
         "book_side": order.book_side,
-        "yes_price_dollars": dollars(order.price),
-        "fill_count_fp": fp(order.filled),
-        "remaining_count_fp": fp(order.remaining),
-        "initial_count_fp": fp(order.initial),
-        "taker_fill_cost_dollars": dollars(order.taker_cost),
-        "maker_fill_cost_dollars": dollars(order.maker_cost),
-        "taker_fees_dollars": dollars(order.taker_fees),
-        "maker_fees_dollars": dollars(order.maker_fees),
+        **order_amounts(order),
         "client_order_id": order.client_order_id,
         "self_trade_prevention_type": order.self_trade_prevention,
         "created_time": iso(order.created),
