@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from engine.sim.faults import Faults
+from engine.sim.pagination import CursorError, page
+
+T = TypeVar("T")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -19,6 +22,17 @@ class BadQuery(Exception):
 
 def error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"code": code, "message": message, "details": ""}, status=status)
+
+
+def paged_json(
+    request: web.Request, items: Sequence[T], limit: int, body: Callable[[list[T]], dict[str, Any]]
+) -> web.Response:
+    """One page of ``items`` from the request's cursor, as ``body(page)`` plus the next ``cursor``."""
+    try:
+        chunk, cursor = page(items, request.query.get("cursor", ""), limit)
+    except CursorError as exc:
+        return error(400, "bad_request", str(exc))
+    return web.json_response({**body(chunk), "cursor": cursor})
 
 
 def query_int(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:

@@ -14,9 +14,8 @@ from aiohttp import web
 from engine.sim.auth import AuthError, verify
 from engine.sim.board import EXCHANGE_INDEX, Game
 from engine.sim.context import CTX, SimContext
-from engine.sim.http_common import Handler, error, fault_middleware, query_bool, query_int, query_list
+from engine.sim.http_common import Handler, error, fault_middleware, paged_json, query_bool, query_int, query_list
 from engine.sim.kalshi_portfolio import add_portfolio_routes
-from engine.sim.pagination import CursorError, page
 from engine.sim.payloads import event_json, market_json, orderbook_json, series_json
 
 API = "/trade-api/v2"
@@ -140,12 +139,12 @@ async def list_events(request: web.Request) -> web.Response:
         and (not wanted or g.event_ticker in wanted)
         and (not status or (status == "open") == _event_open(ctx, g))
     ]
-    try:
-        chunk, cursor = page(games, request.query.get("cursor", ""), limit)
-    except CursorError as exc:
-        return error(400, "bad_request", str(exc))
-    events = [event_json(g, [ctx.exchange.markets[t] for t in g.tickers] if nested else None) for g in chunk]
-    return web.json_response({"events": events, "cursor": cursor, "milestones": []})
+
+    def body(chunk: list[Game]) -> dict[str, Any]:
+        nested_markets = [(g, [ctx.exchange.markets[t] for t in g.tickers] if nested else None) for g in chunk]
+        return {"events": [event_json(g, markets) for g, markets in nested_markets], "milestones": []}
+
+    return paged_json(request, games, limit, body)
 
 
 async def get_event(request: web.Request) -> web.Response:
@@ -179,11 +178,7 @@ async def list_markets(request: web.Request) -> web.Response:
         and (not status or s.status in allowed)
         and (not wanted or s.ticker in wanted)
     ]
-    try:
-        chunk, cursor = page(states, request.query.get("cursor", ""), limit)
-    except CursorError as exc:
-        return error(400, "bad_request", str(exc))
-    return web.json_response({"markets": [market_json(s) for s in chunk], "cursor": cursor})
+    return paged_json(request, states, limit, lambda chunk: {"markets": [market_json(s) for s in chunk]})
 
 
 async def get_market(request: web.Request) -> web.Response:

@@ -18,8 +18,7 @@ from aiohttp import web
 from engine.money import CENT, ONE, ZERO, parse_count, parse_price
 from engine.sim.context import CTX, SimContext
 from engine.sim.exchange import OrderRejected
-from engine.sim.http_common import error, query_int
-from engine.sim.pagination import CursorError, page
+from engine.sim.http_common import error, paged_json, query_int
 from engine.sim.payloads import (
     balance_json,
     event_positions_json,
@@ -31,7 +30,7 @@ from engine.sim.payloads import (
     position_json,
     settlement_json,
 )
-from engine.sim.records import ASK, BID, TIME_IN_FORCE
+from engine.sim.records import ASK, BID, TIME_IN_FORCE, Position
 
 STP_TYPES = ("taker_at_cross", "maker")
 PRICE_STEP = CENT
@@ -264,13 +263,8 @@ async def list_orders(request: web.Request) -> web.Response:
         and (not events or ctx.exchange.markets[o.ticker].game.event_ticker in events)
         and window(o.created)
     ]
-    try:
-        chunk, cursor = page(orders, request.query.get("cursor", ""), limit)
-    except CursorError as exc:
-        return error(400, "bad_request", str(exc))
-    return web.json_response(
-        {"orders": [order_json(o, ctx.exchange.shard_of(o.ticker)) for o in chunk], "cursor": cursor}
-    )
+    shard = ctx.exchange.shard_of
+    return paged_json(request, orders, limit, lambda chunk: {"orders": [order_json(o, shard(o.ticker)) for o in chunk]})
 
 
 async def get_balance(request: web.Request) -> web.Response:
@@ -296,17 +290,14 @@ async def get_positions(request: web.Request) -> web.Response:
             for p in positions
             if ("position" in wanted and p.position != ZERO) or ("total_traded" in wanted and p.total_traded != ZERO)
         ]
-    try:
-        chunk, cursor = page(positions, request.query.get("cursor", ""), limit)
-    except CursorError as exc:
-        return error(400, "bad_request", str(exc))
-    return web.json_response(
-        {
+
+    def body(chunk: list[Position]) -> dict[str, Any]:
+        return {
             "market_positions": [position_json(p, ctx.exchange.shard_of(p.ticker)) for p in chunk],
             "event_positions": event_positions_json(chunk),
-            "cursor": cursor,
         }
-    )
+
+    return paged_json(request, positions, limit, body)
 
 
 async def get_fills(request: web.Request) -> web.Response:
@@ -320,13 +311,8 @@ async def get_fills(request: web.Request) -> web.Response:
         for f in reversed(ctx.exchange.fills)
         if (not ticker or f.ticker == ticker) and (not order_id or f.order_id == order_id) and window(f.created)
     ]
-    try:
-        chunk, cursor = page(fills, request.query.get("cursor", ""), limit)
-    except CursorError as exc:
-        return error(400, "bad_request", str(exc))
-    return web.json_response(
-        {"fills": [fill_json(f, ctx.exchange.shard_of(f.ticker)) for f in chunk], "cursor": cursor}
-    )
+    shard = ctx.exchange.shard_of
+    return paged_json(request, fills, limit, lambda chunk: {"fills": [fill_json(f, shard(f.ticker)) for f in chunk]})
 
 
 async def get_settlements(request: web.Request) -> web.Response:
@@ -335,12 +321,9 @@ async def get_settlements(request: web.Request) -> web.Response:
     ticker = request.query.get("ticker", "")
     window = _ts_window(request)
     items = [s for s in reversed(ctx.exchange.settlements) if (not ticker or s.ticker == ticker) and window(s.settled)]
-    try:
-        chunk, cursor = page(items, request.query.get("cursor", ""), limit)
-    except CursorError as exc:
-        return error(400, "bad_request", str(exc))
-    return web.json_response(
-        {"settlements": [settlement_json(s, ctx.exchange.shard_of(s.ticker)) for s in chunk], "cursor": cursor}
+    shard = ctx.exchange.shard_of
+    return paged_json(
+        request, items, limit, lambda chunk: {"settlements": [settlement_json(s, shard(s.ticker)) for s in chunk]}
     )
 
 
