@@ -1,0 +1,1 @@
+"""Orders from decision to fill: the order manager, paper and live executors, recovery."""
