@@ -13,7 +13,15 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from engine.errors import ArbError
-from engine.execution.model import AuditEvent, AuditKind, FillRecord, OrderRecord, OrderState, SettlementRecord
+from engine.execution.model import (
+    AuditEvent,
+    AuditKind,
+    FillRecord,
+    OrderIntent,
+    OrderRecord,
+    OrderState,
+    SettlementRecord,
+)
 
 
 class StoreError(ArbError):
@@ -42,8 +50,9 @@ class Store(Protocol):
     (``Decimal`` in, the same ``Decimal`` out).
     """
 
-    async def record_intent(self, record: OrderRecord) -> OrderRecord:
-        """Commit a new order (its intent, state NEW) and an ``order`` audit event, before anything is sent.
+    async def record_intent(self, intent: OrderIntent) -> OrderRecord:
+        """Commit a new order (state NEW, ``updated_at`` = ``intent.created_at``) and an ``order`` audit event,
+        before anything is sent; returns the record as stored.
 
         Raises :class:`DuplicateOrderError` if the ``client_order_id`` is already known, whatever its state.
         """
