@@ -1,0 +1,73 @@
+"""Where the store lives: ``DATABASE_URL`` when set, else a file in the user's data directory.
+
+Pure over the environment mapping it is given, so the same rules serve the engine, the CLI and the tests.
+``sqlite:///relative.db`` is relative to the working directory and ``sqlite:////abs/path.db`` absolute (the
+convention SQLAlchemy and most tools use); ``~`` is expanded. Unset, the file is
+``$XDG_DATA_HOME/arbtui/arbtui.db`` (XDG base directory spec), falling back to ``~/.local/share/arbtui``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.store.base import StoreError
+
+SQLITE_PREFIX = "sqlite:///"
+MEMORY = ":memory:"
+_LATER_SCHEMES = ("postgresql://", "postgres://")
+
+
+@dataclass(frozen=True, slots=True)
+class StoreLocation:
+    """A resolved store: ``path`` is a SQLite file (or ``:memory:``), ``source`` says where it came from."""
+
+    path: Path | str
+    source: str
+
+    @property
+    def in_memory(self) -> bool:
+        return self.path == MEMORY
+
+
+def default_data_path(env: Mapping[str, str]) -> Path:
+    """``$XDG_DATA_HOME/arbtui/arbtui.db``; a relative XDG_DATA_HOME is ignored, as the spec requires."""
+    xdg = env.get("XDG_DATA_HOME", "")
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "arbtui" / "arbtui.db"
+    home = env.get("HOME", "")
+    if not home:
+        raise StoreError("cannot place the store: HOME and XDG_DATA_HOME are unset; set DATABASE_URL=sqlite:///PATH")
+    return Path(home) / ".local" / "share" / "arbtui" / "arbtui.db"
+
+
+def sqlite_path(url: str, env: Mapping[str, str]) -> Path | str:
+    """The file a ``sqlite:///`` URL names (``~`` expanded against ``env``'s HOME)."""
+    rest = url[len(SQLITE_PREFIX) :]
+    if "?" in rest or "#" in rest:
+        raise StoreError(f"DATABASE_URL {url!r}: query options are not supported; give only the file path")
+    if not rest:
+        raise StoreError(f"DATABASE_URL {url!r} names no file; use sqlite:///PATH")
+    if rest == MEMORY:
+        return MEMORY
+    if rest == "~" or rest.startswith("~/"):
+        home = env.get("HOME", "")
+        if not home:
+            raise StoreError(f"DATABASE_URL {url!r} starts with ~ but HOME is unset")
+        return Path(home) / rest[2:]
+    return Path(rest)
+
+
+def resolve_location(database_url: str | None, env: Mapping[str, str]) -> StoreLocation:
+    """Where the store is for this ``DATABASE_URL`` (None or empty: the user's data directory)."""
+    url = (database_url or "").strip()
+    if not url:
+        return StoreLocation(default_data_path(env), "user data directory")
+    if url.startswith(SQLITE_PREFIX):
+        return StoreLocation(sqlite_path(url, env), "DATABASE_URL")
+    if url.startswith(_LATER_SCHEMES):
+        raise StoreError("DATABASE_URL is a PostgreSQL URL; only the SQLite store exists yet (sqlite:///PATH)")
+    if url.startswith("sqlite:"):
+        raise StoreError(f"DATABASE_URL {url!r}: a SQLite URL has three slashes before the path, sqlite:///PATH")
+    raise StoreError(f"DATABASE_URL must be sqlite:///PATH (got the {url.split(':', 1)[0]!r} scheme)")

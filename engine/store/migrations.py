@@ -1,0 +1,106 @@
+"""The schema as numbered migrations, applied in order on open and recorded in ``schema_migrations``.
+
+A migration runs once, inside one transaction with its version row, so a crash mid-migration leaves the
+previous version intact. The SQL is the portable subset (TEXT, INTEGER, ``ON CONFLICT`` upserts) so the
+PostgreSQL store can follow the same numbering; money is decimal text, timestamps fixed-width UTC text.
+Never edit a released migration: add the next one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+SCHEMA_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+)
+"""
+
+_V1 = (
+    """
+    CREATE TABLE orders (
+        client_order_id TEXT PRIMARY KEY,
+        ticker TEXT NOT NULL,
+        event_ticker TEXT NOT NULL,
+        league TEXT NOT NULL,
+        side TEXT NOT NULL,
+        action TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        limit_price TEXT NOT NULL,
+        time_in_force TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        signal_key TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        group_id TEXT,
+        exchange_index INTEGER NOT NULL,
+        reduce_only INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        exchange_order_id TEXT,
+        filled_count INTEGER NOT NULL,
+        filled_cost TEXT NOT NULL,
+        fees TEXT NOT NULL,
+        reason TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX orders_by_ticker ON orders (ticker)",
+    "CREATE INDEX orders_by_state ON orders (state)",
+    """
+    CREATE TABLE fills (
+        fill_id TEXT PRIMARY KEY,
+        client_order_id TEXT NOT NULL,
+        ticker TEXT NOT NULL,
+        side TEXT NOT NULL,
+        action TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        price TEXT NOT NULL,
+        fee TEXT NOT NULL,
+        ts TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        is_taker INTEGER NOT NULL
+    )
+    """,
+    "CREATE INDEX fills_by_ts ON fills (ts)",
+    "CREATE INDEX fills_by_ticker ON fills (ticker)",
+    "CREATE INDEX fills_by_order ON fills (client_order_id)",
+    """
+    CREATE TABLE settlements (
+        ticker TEXT PRIMARY KEY,
+        event_ticker TEXT NOT NULL,
+        value TEXT NOT NULL,
+        ts TEXT NOT NULL,
+        revenue TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE breaker_state (
+        id INTEGER PRIMARY KEY,
+        doc TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE audit_events (
+        id INTEGER PRIMARY KEY,
+        ts TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        ticker TEXT,
+        data TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX audit_by_ts ON audit_events (ts)",
+    "CREATE INDEX audit_by_ticker ON audit_events (ticker, ts)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "orders, fills, settlements, breaker state, audit log", _V1),)
