@@ -5,19 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiohttp import web
 
+from engine.clock import SYSTEM_CLOCK
 from engine.sim.auth import Credentials
 from engine.sim.config import SimConfig
 from engine.sim.exchange import Exchange
 from engine.sim.faults import Faults
 from engine.sim.ratelimit import TokenBucket
-
-
-def _wall() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
@@ -28,7 +25,7 @@ class SimContext:
     credentials: Credentials
     read_bucket: TokenBucket
     write_bucket: TokenBucket
-    clock: Callable[[], datetime] = field(default=_wall)
+    clock: Callable[[], datetime] = field(default=SYSTEM_CLOCK.now)
     monotonic: Callable[[], float] = field(default=time.monotonic)
 
     def now(self) -> datetime:

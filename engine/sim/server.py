@@ -13,12 +13,12 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from engine.clock import SYSTEM_CLOCK, Clock
 from engine.sim.auth import Credentials, issue_credentials
 from engine.sim.board import Board, generate_board
 from engine.sim.config import SimConfig
@@ -52,6 +52,7 @@ class Simulator:
     credentials: Credentials
     ws: WebSocketHub
     context: SimContext
+    clock: Clock
     _runners: list[web.AppRunner] = field(default_factory=list)
     _tmpdir: Path | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -76,7 +77,7 @@ class Simulator:
 
     def snapshot(self) -> dict[str, Any]:
         """A scan snapshot of the current state (the format ``arbtui scan`` reads)."""
-        return dump_snapshot(self.exchange, self.odds_server, datetime.now(UTC))
+        return dump_snapshot(self.exchange, self.odds_server, self.clock.now())
 
     def start_autostep(self, interval_s: float) -> None:
         """Step the scenario every ``interval_s`` seconds in the background (``arbtui sim`` does this)."""
@@ -115,10 +116,15 @@ async def _serve(app: web.Application, host: str, port: int) -> tuple[web.AppRun
     return runner, int(bound)
 
 
-async def start_simulator(config: SimConfig | None = None, key_dir: Path | None = None) -> Simulator:
-    """Build the board, issue credentials, start both servers and quote the first prices."""
+async def start_simulator(
+    config: SimConfig | None = None, key_dir: Path | None = None, clock: Clock = SYSTEM_CLOCK
+) -> Simulator:
+    """Build the board, issue credentials, start both servers and quote the first prices.
+
+    Every time the simulator reads (board, expiries, signature windows, settlements) comes from ``clock``.
+    """
     cfg = config or SimConfig()
-    now = datetime.now(UTC)
+    now = clock.now()
     board = generate_board(cfg.seed, max(1, cfg.markets // 2), cfg.leagues, now)
     tmpdir = None
     if key_dir is None:
@@ -134,6 +140,7 @@ async def start_simulator(config: SimConfig | None = None, key_dir: Path | None 
         credentials=creds,
         read_bucket=TokenBucket(cfg.read_rate, cfg.read_capacity),
         write_bucket=TokenBucket(cfg.write_rate, cfg.write_capacity),
+        clock=clock.now,
     )
     odds_state = OddsState(board, cfg.bookmakers, cfg.odds_credits)
     odds_server = OddsServer(
@@ -171,14 +178,17 @@ async def start_simulator(config: SimConfig | None = None, key_dir: Path | None 
         credentials=creds,
         ws=hub,
         context=ctx,
+        clock=clock,
         _runners=runners,
         _tmpdir=tmpdir,
     )
 
 
 @contextlib.asynccontextmanager
-async def run_simulator(config: SimConfig | None = None, key_dir: Path | None = None) -> AsyncIterator[Simulator]:
-    sim = await start_simulator(config, key_dir)
+async def run_simulator(
+    config: SimConfig | None = None, key_dir: Path | None = None, clock: Clock = SYSTEM_CLOCK
+) -> AsyncIterator[Simulator]:
+    sim = await start_simulator(config, key_dir, clock)
     try:
         yield sim
     finally:

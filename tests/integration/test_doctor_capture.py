@@ -22,6 +22,12 @@ SETTINGS_VARS = (
 
 
 @pytest.fixture
+def sim(wall_sim: Any) -> Any:
+    """doctor and capture sign with the machine's clock, as in production: the simulator runs on it too."""
+    return wall_sim
+
+
+@pytest.fixture
 def env_file(sim: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in SETTINGS_VARS:
         monkeypatch.delenv(name, raising=False)

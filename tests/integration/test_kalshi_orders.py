@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 from clientkit import eventually, kalshi_client
 
+from engine.clock import PinnedClock
 from engine.connectors.errors import ConflictError, NotFoundError, OrderOutcomeUnknownError, RateLimitedError
 from engine.connectors.http import RetryPolicy
 from engine.connectors.kalshi.models import BookSide, OrderRequest, TimeInForce
+from engine.sim import SimConfig, run_simulator
 
 pytestmark = pytest.mark.integration
 
@@ -139,7 +141,7 @@ async def test_batch_cancel_larger_than_the_write_bucket_is_split(sim: Any) -> N
             client_order_id=f"bulk-{i}",
             order_group_id="",
             expiration_ts=None,
-            now=datetime.now(UTC),
+            now=sim.clock.now(),
         )
         ids.append(order.order_id)
     async with kalshi_client(sim) as kalshi:
@@ -169,6 +171,25 @@ async def test_order_groups_live_on_the_shard_of_their_markets(sim: Any) -> None
         assert (await kalshi.get_order(ack.order_id)).status == "canceled"
         await kalshi.delete_order_group(right.order_group_id, exchange_index=3)
     assert right.order_group_id not in sim.exchange.order_groups
+
+
+@pytest.mark.parametrize("at", [datetime(2026, 12, 1, 15, 0, tzinfo=UTC), datetime(2026, 12, 1, 23, 10, tzinfo=UTC)])
+async def test_engine_client_cancels_and_triggers_groups_on_a_shard_three_market(at: datetime) -> None:
+    """At 23:10 UTC the board's earliest game is baseball: the client must route by the market, not by luck."""
+    async with run_simulator(SimConfig(seed=1), clock=PinnedClock(at)) as sim:
+        ticker = next(g.home_ticker for g in sim.board.games if sim.exchange.shard_of(g.home_ticker) == 3)
+        async with kalshi_client(sim) as kalshi:
+            group = await kalshi.create_order_group(10, exchange_index=3)
+            kept = await kalshi.create_order(_grouped(ticker, group.order_group_id))
+            cancelled = await kalshi.create_order(_grouped(ticker, group.order_group_id))
+            result = await kalshi.cancel_order(cancelled.order_id, ticker)
+            await kalshi.trigger_order_group(group.order_group_id, exchange_index=3)
+            with pytest.raises(ConflictError):  # a triggered group refuses new orders until reset
+                await kalshi.create_order(_grouped(ticker, group.order_group_id))
+            statuses = {oid: (await kalshi.get_order(oid)).status for oid in (kept.order_id, cancelled.order_id)}
+    assert result.reduced_by == D(1)
+    assert statuses == {kept.order_id: "canceled", cancelled.order_id: "canceled"}
+    assert sim.exchange.order_groups[group.order_group_id].triggered
 
 
 def _grouped(ticker: str, group_id: str) -> OrderRequest:
@@ -210,7 +231,7 @@ async def test_settlements_after_a_fill(sim: Any) -> None:
     async with kalshi_client(sim) as kalshi:
         ack = await kalshi.create_order(order)
         assert ack.fill_count > 0
-        sim.exchange.settle(ticker, "yes", datetime.now(UTC))
+        sim.exchange.settle(ticker, "yes", sim.clock.now())
         settlements = await kalshi.settlements(ticker=ticker)
     assert [(s.ticker, s.market_result, s.yes_count) for s in settlements] == [(ticker, "yes", ack.fill_count)]
     assert settlements[0].revenue_cents == int(ack.fill_count * 100)

@@ -9,7 +9,7 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
-from clientkit import eventually, kalshi_client, kalshi_ws, signer_for
+from clientkit import eventually, game_in, kalshi_client, kalshi_ws, signer_for
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from engine.config.settings import load_settings
@@ -167,7 +167,7 @@ async def test_buffer_overflow_error_costs_a_reconnect_and_fresh_books(sim: Any)
 
 
 async def test_trade_and_lifecycle_messages_arrive_typed(sim: Any) -> None:
-    game = sim.board.games[0]
+    game = game_in(sim, "nba")
     ticker = game.home_ticker
     ask = sim.exchange.orderbook(ticker).best_ask("yes")
     assert ask is not None
@@ -209,7 +209,8 @@ async def test_handshake_with_a_wrong_key_is_refused_and_retried(sim: Any) -> No
         assert ws.connections == 0 and not ws.connected.is_set()
 
 
-async def test_from_settings_finds_the_simulator_websocket(sim: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_from_settings_finds_the_simulator_websocket(wall_sim: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim = wall_sim  # a client built from settings signs with the machine's clock
     for name, value in (line.split("=", 1) for line in sim.env_lines().splitlines()):
         monkeypatch.setenv(name, value)
     settings = load_settings(None)

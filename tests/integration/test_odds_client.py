@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from clientkit import odds_client
+from clientkit import game_in, odds_client
 
 from engine.connectors.errors import AuthError, QuotaExceededError
 
@@ -14,7 +14,7 @@ BOOKS = ("draftkings", "fanduel", "betmgm", "williamhill_us")
 
 
 async def test_free_calls_then_one_odds_call_with_every_book(sim: Any) -> None:
-    sport = sim.board.games[0].sport_key
+    sport = game_in(sim, "nba").sport_key
     async with odds_client(sim) as odds:
         sports = await odds.sports()
         schedule = await odds.events(sport)
@@ -29,7 +29,7 @@ async def test_free_calls_then_one_odds_call_with_every_book(sim: Any) -> None:
 
 
 async def test_cache_serves_repeats_without_spending(sim: Any) -> None:
-    sport = sim.board.games[0].sport_key
+    sport = game_in(sim, "nba").sport_key
     async with odds_client(sim) as odds:
         first = await odds.odds_raw(sport, bookmakers=BOOKS)
         second = await odds.odds_raw(sport, bookmakers=BOOKS)
@@ -37,7 +37,7 @@ async def test_cache_serves_repeats_without_spending(sim: Any) -> None:
 
 
 async def test_budget_is_never_exceeded(sim: Any) -> None:
-    sport = sim.board.games[0].sport_key
+    sport = game_in(sim, "nba").sport_key
     async with odds_client(sim, daily_credits=3, odds_ttl_s=0) as odds:
         await odds.odds_raw(sport, markets=["h2h", "spreads"], bookmakers=BOOKS)  # 2 credits
         with pytest.raises(QuotaExceededError):
@@ -49,7 +49,7 @@ async def test_budget_is_never_exceeded(sim: Any) -> None:
 
 
 async def test_venue_remaining_credits_are_respected(sim: Any) -> None:
-    sport = sim.board.games[0].sport_key
+    sport = game_in(sim, "nba").sport_key
     sim.odds.credits_remaining = 1
     async with odds_client(sim) as odds:
         state = await odds.check_key()
@@ -67,7 +67,7 @@ async def test_bad_key_is_refused_without_echoing_it(sim: Any) -> None:
 
 
 async def test_event_filters_and_scores(sim: Any) -> None:
-    games = [g for g in sim.board.games if g.sport_key == sim.board.games[0].sport_key]
+    games = [g for g in sim.board.games if g.sport_key == game_in(sim, "nba").sport_key]
     sport = games[0].sport_key
     first = min(games, key=lambda g: g.commence)
     async with odds_client(sim) as odds:
@@ -85,12 +85,12 @@ async def test_exhausted_venue_quota_is_a_quota_error(sim: Any) -> None:
     sim.odds.credits_remaining = 0
     async with odds_client(sim) as odds:
         with pytest.raises(QuotaExceededError, match="OUT_OF_USAGE_CREDITS"):
-            await odds.odds_raw(sim.board.games[0].sport_key, bookmakers=BOOKS)
+            await odds.odds_raw(game_in(sim, "nba").sport_key, bookmakers=BOOKS)
         assert odds.quota.remaining == 0
 
 
 async def test_a_paid_call_that_failed_is_counted_before_it_is_retried(sim: Any) -> None:
-    sport = sim.board.games[0].sport_key
+    sport = game_in(sim, "nba").sport_key
     sim.faults.fail_next_5xx(1)
     async with odds_client(sim, daily_credits=2) as odds:
         await odds.odds_raw(sport, bookmakers=BOOKS)

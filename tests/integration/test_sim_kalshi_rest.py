@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from clientkit import game_in
 
 from engine.markets.kalshi import parse_event, parse_market, parse_orderbook, parse_series
 from engine.pricing.fees import FeeType
@@ -54,7 +55,7 @@ async def test_tampered_stale_and_missing_signatures_are_refused(sim: Simulator,
         from engine.sim.auth import sign
 
         key = serialization.load_pem_private_key(sim.private_key_path.read_bytes(), password=None)
-        old = str(int(time.time() * 1000) - 60_000)
+        old = str(sim.clock.ms() - 60_000)
         stale = {
             "KALSHI-ACCESS-KEY": sim.key_id,
             "KALSHI-ACCESS-TIMESTAMP": old,
@@ -95,7 +96,7 @@ async def test_market_pagination_returns_every_market_once(sim: Simulator, sim_h
 
 
 async def test_events_series_and_markets_have_documented_shapes(sim: Simulator, sim_headers: SignHeaders) -> None:
-    game = sim.board.games[0]
+    game = game_in(sim, "nba")
     async with httpx.AsyncClient() as client:
         events = (await _get(client, sim, sim_headers, "/events?with_nested_markets=true&limit=200")).json()
         series = (await _get(client, sim, sim_headers, "/series")).json()["series"]

@@ -111,7 +111,7 @@ async def test_frequency_limit_and_injected_faults(sim: Simulator) -> None:
 
 
 async def test_stale_book_keeps_its_old_last_update(sim: Simulator) -> None:
-    game = sim.board.games[0]
+    game = next(g for g in sim.board.games if g.sport_key == NFL)
     quote = sim.odds.quote(game, "fanduel")
     assert quote is not None
     stamp = quote.last_update

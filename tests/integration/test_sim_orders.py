@@ -1,21 +1,55 @@
 """Orders against the simulator over HTTP: IOC, FOK, GTC, post-only, partial fills, fees, netting,
-settlement, order groups and the connection-reset fault."""
+settlement, order groups and the connection-reset fault.
+
+Every test runs with the simulator's clock pinned at several hours and weekdays (at 23:10 UTC the earliest
+game of the board is baseball, on shard 3) and on a market of shard 0 and of shard 3, chosen by those facts.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 
+from engine.clock import PinnedClock
 from engine.money import ONE, ZERO
 from engine.pricing.fees import buy_fees_charged
-from engine.sim import Simulator
+from engine.sim import SimConfig, Simulator, run_simulator
 
 pytestmark = pytest.mark.integration
 SignHeaders = Callable[[str, str], dict[str, str]]
+INSTANTS = {
+    "tue-15:00": datetime(2026, 12, 1, 15, 0, tzinfo=UTC),
+    "tue-23:10": datetime(2026, 12, 1, 23, 10, tzinfo=UTC),
+    "sat-04:30": datetime(2026, 12, 5, 4, 30, tzinfo=UTC),
+    "sun-19:45": datetime(2027, 3, 14, 19, 45, tzinfo=UTC),  # the day US clocks spring forward
+}
+SHARDS = (0, 3)
+
+
+@pytest.fixture(params=list(INSTANTS))
+async def sim(request: pytest.FixtureRequest) -> AsyncIterator[Simulator]:
+    async with run_simulator(SimConfig(seed=1), clock=PinnedClock(INSTANTS[request.param])) as simulator:
+        yield simulator
+
+
+@pytest.fixture(params=SHARDS, ids=lambda shard: f"shard{shard}")
+def shard(request: pytest.FixtureRequest) -> int:
+    value: int = request.param
+    return value
+
+
+def test_the_pinned_instants_include_a_board_whose_first_game_is_baseball() -> None:
+    """The hour that once turned CI red stays covered, whatever the board generator does."""
+    from engine.sim.board import generate_board
+
+    cfg = SimConfig(seed=1)
+    firsts = {generate_board(cfg.seed, cfg.markets // 2, cfg.leagues, at).games[0].league for at in INSTANTS.values()}
+    assert "mlb" in firsts and len(firsts) > 1
 
 
 def _order(ticker: str, side: str, price: Decimal, count: str, tif: str, **extra: Any) -> dict[str, Any]:
@@ -43,12 +77,18 @@ async def _get(client: httpx.AsyncClient, sim: Simulator, sign: SignHeaders, pat
     return body
 
 
-def _ticker(sim: Simulator) -> str:
-    return sim.board.games[0].home_ticker
+def _market_on(sim: Simulator, shard: int) -> str:
+    """The first open market of a game whose market trades on ``shard`` (a fact, not a board position)."""
+    for game in sim.board.games:
+        if sim.exchange.shard_of(game.home_ticker) == shard and sim.exchange.best_yes_ask(game.home_ticker):
+            return game.home_ticker
+    raise AssertionError(f"the board has no open market on shard {shard}")
 
 
-async def test_ioc_buy_fills_at_the_ask_and_charges_kalshi_fees(sim: Simulator, sim_headers: SignHeaders) -> None:
-    ticker = _ticker(sim)
+async def test_ioc_buy_fills_at_the_ask_and_charges_kalshi_fees(
+    sim: Simulator, sim_headers: SignHeaders, shard: int
+) -> None:
+    ticker = _market_on(sim, shard)
     ask = sim.exchange.orderbook(ticker).best_ask("yes")
     assert ask is not None
     schedule = sim.exchange.markets[ticker].fees
@@ -72,8 +112,8 @@ async def test_ioc_buy_fills_at_the_ask_and_charges_kalshi_fees(sim: Simulator, 
     assert level is not None and level.count == ask.count - 10
 
 
-async def test_ioc_partial_fill_cancels_the_rest(sim: Simulator, sim_headers: SignHeaders) -> None:
-    ticker = _ticker(sim)
+async def test_ioc_partial_fill_cancels_the_rest(sim: Simulator, sim_headers: SignHeaders, shard: int) -> None:
+    ticker = _market_on(sim, shard)
     ask = sim.exchange.orderbook(ticker).best_ask("yes")
     assert ask is not None
     want = ask.count + 5
@@ -85,8 +125,8 @@ async def test_ioc_partial_fill_cancels_the_rest(sim: Simulator, sim_headers: Si
     assert sim.exchange.orders[body["order_id"]].status == "canceled"
 
 
-async def test_fok_too_big_fills_nothing(sim: Simulator, sim_headers: SignHeaders) -> None:
-    ticker = _ticker(sim)
+async def test_fok_too_big_fills_nothing(sim: Simulator, sim_headers: SignHeaders, shard: int) -> None:
+    ticker = _market_on(sim, shard)
     ask = sim.exchange.orderbook(ticker).best_ask("yes")
     assert ask is not None
     before = sim.exchange.orderbook(ticker)
@@ -102,8 +142,8 @@ async def test_fok_too_big_fills_nothing(sim: Simulator, sim_headers: SignHeader
     assert sim.exchange.balance < Decimal("10000")
 
 
-async def test_gtc_rests_then_cancels(sim: Simulator, sim_headers: SignHeaders) -> None:
-    ticker = _ticker(sim)
+async def test_gtc_rests_then_cancels(sim: Simulator, sim_headers: SignHeaders, shard: int) -> None:
+    ticker = _market_on(sim, shard)
     bid = sim.exchange.best_yes_bid(ticker)
     assert bid is not None
     price = bid - Decimal("0.05")
@@ -118,15 +158,15 @@ async def test_gtc_rests_then_cancels(sim: Simulator, sim_headers: SignHeaders) 
         listed = await _get(client, sim, sim_headers, "/portfolio/orders?status=resting")
         assert [o["client_order_id"] for o in listed["orders"]] == ["gtc-1"]
         url = f"{sim.kalshi_url}/portfolio/events/orders/{order_id}"
-        cancel = await client.delete(url, headers=sim_headers("DELETE", url))
+        cancel = await client.delete(f"{url}?market_ticker={ticker}", headers=sim_headers("DELETE", url))
     assert cancel.status_code == 200
     assert cancel.json()["reduced_by"] == "7.00"
     assert sim.exchange.orders_with_client_id("gtc-1")[0].status == "canceled"
     assert price not in {lvl.price for lvl in sim.exchange.orderbook(ticker).yes_bids} or levels[price] > 7
 
 
-async def test_post_only_that_would_cross_is_rejected(sim: Simulator, sim_headers: SignHeaders) -> None:
-    ticker = _ticker(sim)
+async def test_post_only_that_would_cross_is_rejected(sim: Simulator, sim_headers: SignHeaders, shard: int) -> None:
+    ticker = _market_on(sim, shard)
     ask = sim.exchange.best_yes_ask(ticker)
     assert ask is not None
     async with httpx.AsyncClient() as client:
@@ -161,7 +201,7 @@ async def test_post_only_that_would_cross_is_rejected(sim: Simulator, sim_header
 async def test_bad_orders_are_400_and_change_nothing(
     sim: Simulator, sim_headers: SignHeaders, patch: dict[str, Any]
 ) -> None:
-    body = _order(_ticker(sim), "bid", Decimal("0.50"), "1", "good_till_canceled")
+    body = _order(_market_on(sim, 0), "bid", Decimal("0.50"), "1", "good_till_canceled")
     body.update(patch)
     body = {k: v for k, v in body.items() if v is not None}
     async with httpx.AsyncClient() as client:
@@ -171,8 +211,8 @@ async def test_bad_orders_are_400_and_change_nothing(
     assert sim.exchange.orders == {}
 
 
-async def test_selling_yes_nets_the_position_and_pays_out(sim: Simulator, sim_headers: SignHeaders) -> None:
-    ticker = _ticker(sim)
+async def test_selling_yes_nets_the_position_and_pays_out(sim: Simulator, sim_headers: SignHeaders, shard: int) -> None:
+    ticker = _market_on(sim, shard)
     ask = sim.exchange.best_yes_ask(ticker)
     bid = sim.exchange.best_yes_bid(ticker)
     assert ask is not None and bid is not None
@@ -191,8 +231,10 @@ async def test_selling_yes_nets_the_position_and_pays_out(sim: Simulator, sim_he
     assert Decimal(market["realized_pnl_dollars"]) == (bid - ask) * 5
 
 
-async def test_resting_order_is_filled_as_maker_when_prices_move(sim: Simulator, sim_headers: SignHeaders) -> None:
-    ticker = _ticker(sim)
+async def test_resting_order_is_filled_as_maker_when_prices_move(
+    sim: Simulator, sim_headers: SignHeaders, shard: int
+) -> None:
+    ticker = _market_on(sim, shard)
     bid = sim.exchange.best_yes_bid(ticker)
     assert bid is not None
     price = bid + Decimal("0.01")
@@ -208,8 +250,8 @@ async def test_resting_order_is_filled_as_maker_when_prices_move(sim: Simulator,
     assert sim.exchange.positions[ticker].position == 4
 
 
-async def test_settlement_pays_winners(sim: Simulator, sim_headers: SignHeaders) -> None:
-    ticker = _ticker(sim)
+async def test_settlement_pays_winners(sim: Simulator, sim_headers: SignHeaders, shard: int) -> None:
+    ticker = _market_on(sim, shard)
     ask = sim.exchange.best_yes_ask(ticker)
     assert ask is not None
     async with httpx.AsyncClient() as client:
@@ -224,30 +266,35 @@ async def test_settlement_pays_winners(sim: Simulator, sim_headers: SignHeaders)
     assert market["market"]["status"] == "finalized" and market["market"]["result"] == "yes"
 
 
-async def test_order_group_trigger_cancels_its_orders(sim: Simulator, sim_headers: SignHeaders) -> None:
-    ticker = _ticker(sim)
+async def test_order_group_trigger_cancels_its_orders(sim: Simulator, sim_headers: SignHeaders, shard: int) -> None:
+    ticker = _market_on(sim, shard)
     bid = sim.exchange.best_yes_bid(ticker)
     assert bid is not None
     async with httpx.AsyncClient() as client:
         url = sim.kalshi_url + "/portfolio/order_groups/create"
-        group = await client.post(url, json={"contracts_limit": 5}, headers=sim_headers("POST", url))
+        body = {"contracts_limit": 5, "exchange_index": shard}
+        group = await client.post(url, json=body, headers=sim_headers("POST", url))
         assert group.status_code == 201
         gid = group.json()["order_group_id"]
         low = bid - Decimal("0.05")
         await _post(client, sim, sim_headers, _order(ticker, "bid", low, "2", "good_till_canceled", order_group_id=gid))
         url = f"{sim.kalshi_url}/portfolio/order_groups/{gid}/trigger"
-        assert (await client.put(url, headers=sim_headers("PUT", url))).status_code == 200
+        routed = f"{url}?exchange_index={shard}"
+        assert (await client.put(routed, headers=sim_headers("PUT", url))).status_code == 200
         refused = await _post(
             client, sim, sim_headers, _order(ticker, "bid", low, "2", "good_till_canceled", order_group_id=gid)
         )
         url = f"{sim.kalshi_url}/portfolio/order_groups/{gid}/reset"
-        assert (await client.put(url, headers=sim_headers("PUT", url))).status_code == 200
+        routed = f"{url}?exchange_index={shard}"
+        assert (await client.put(routed, headers=sim_headers("PUT", url))).status_code == 200
     assert [o.status for o in sim.exchange.user_orders()] == ["canceled"]
     assert refused.status_code == 409
 
 
-async def test_connection_reset_after_order_places_it_exactly_once(sim: Simulator, sim_headers: SignHeaders) -> None:
-    ticker = _ticker(sim)
+async def test_connection_reset_after_order_places_it_exactly_once(
+    sim: Simulator, sim_headers: SignHeaders, shard: int
+) -> None:
+    ticker = _market_on(sim, shard)
     ask = sim.exchange.best_yes_ask(ticker)
     assert ask is not None
     sim.faults.reset_after_next_order()
@@ -261,8 +308,8 @@ async def test_connection_reset_after_order_places_it_exactly_once(sim: Simulato
     assert sim.exchange.positions[ticker].position == 2
 
 
-async def test_write_bucket_limits_orders(sim: Simulator, sim_headers: SignHeaders) -> None:
-    ticker = _ticker(sim)
+async def test_write_bucket_limits_orders(sim: Simulator, sim_headers: SignHeaders, shard: int) -> None:
+    ticker = _market_on(sim, shard)
     bid = sim.exchange.best_yes_bid(ticker)
     assert bid is not None
     sim.context.monotonic = lambda: 10.0  # frozen: the bucket does not refill during the burst
@@ -277,8 +324,8 @@ async def test_write_bucket_limits_orders(sim: Simulator, sim_headers: SignHeade
     assert codes[10] == 429
 
 
-async def test_client_order_id_is_refused_when_reused(sim: Simulator, sim_headers: SignHeaders) -> None:
-    ticker = _ticker(sim)
+async def test_client_order_id_is_refused_when_reused(sim: Simulator, sim_headers: SignHeaders, shard: int) -> None:
+    ticker = _market_on(sim, shard)
     ask = sim.exchange.best_yes_ask(ticker)
     assert ask is not None
     body = _order(ticker, "bid", ask, "1", "immediate_or_cancel", client_order_id="once")
@@ -290,8 +337,8 @@ async def test_client_order_id_is_refused_when_reused(sim: Simulator, sim_header
     assert len(sim.exchange.orders_with_client_id("once")) == 1
 
 
-async def test_fills_and_orders_filter_by_time_window(sim: Simulator, sim_headers: SignHeaders) -> None:
-    ticker = _ticker(sim)
+async def test_fills_and_orders_filter_by_time_window(sim: Simulator, sim_headers: SignHeaders, shard: int) -> None:
+    ticker = _market_on(sim, shard)
     ask = sim.exchange.best_yes_ask(ticker)
     assert ask is not None
     async with httpx.AsyncClient() as client:
@@ -359,9 +406,9 @@ async def test_records_of_a_baseball_market_name_its_shard(sim: Simulator, sim_h
 
 
 async def test_positions_count_filter_keeps_rows_with_any_named_field_non_zero(
-    sim: Simulator, sim_headers: SignHeaders
+    sim: Simulator, sim_headers: SignHeaders, shard: int
 ) -> None:
-    ticker = _ticker(sim)
+    ticker = _market_on(sim, shard)
     ask, bid = sim.exchange.best_yes_ask(ticker), sim.exchange.best_yes_bid(ticker)
     assert ask is not None and bid is not None
     async with httpx.AsyncClient() as client:

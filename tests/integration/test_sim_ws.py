@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import pytest
+from clientkit import game_in
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from kalshi_ws_docs import LIFECYCLE_EVENT_TYPES, REQUIRED_MSG_FIELDS
@@ -74,7 +74,7 @@ async def test_unsigned_handshake_is_refused(sim: Simulator) -> None:
 
 
 async def test_snapshot_then_deltas_rebuild_the_exchange_book(sim: Simulator, sim_headers: SignHeaders) -> None:
-    ticker = sim.board.games[0].home_ticker
+    ticker = game_in(sim, "nba").home_ticker
     async with _open(sim, sim_headers) as ws:
         await _subscribe(ws, ["orderbook_delta"], [ticker])
         ack = await _recv(ws)
@@ -97,7 +97,7 @@ async def test_snapshot_then_deltas_rebuild_the_exchange_book(sim: Simulator, si
 
 
 async def test_use_yes_price_reports_the_no_side_in_yes_leg_pricing(sim: Simulator, sim_headers: SignHeaders) -> None:
-    ticker = sim.board.games[0].home_ticker
+    ticker = game_in(sim, "nba").home_ticker
     async with _open(sim, sim_headers) as legacy, _open(sim, sim_headers) as unified:
         await _subscribe(legacy, ["orderbook_delta"], [ticker])
         params = {"channels": ["orderbook_delta"], "market_tickers": [ticker], "use_yes_price": True}
@@ -123,7 +123,7 @@ async def test_use_yes_price_reports_the_no_side_in_yes_leg_pricing(sim: Simulat
 async def test_seq_gap_fault_skips_one_number_and_get_snapshot_repairs(
     sim: Simulator, sim_headers: SignHeaders
 ) -> None:
-    ticker = sim.board.games[0].home_ticker
+    ticker = game_in(sim, "nba").home_ticker
     async with _open(sim, sim_headers) as ws:
         await _subscribe(ws, ["orderbook_delta"], [ticker])
         ack = await _recv(ws)
@@ -146,7 +146,7 @@ async def test_seq_gap_fault_skips_one_number_and_get_snapshot_repairs(
 
 
 async def test_user_channels_report_fills_orders_and_positions(sim: Simulator, sim_headers: SignHeaders) -> None:
-    ticker = sim.board.games[0].home_ticker
+    ticker = game_in(sim, "nba").home_ticker
     ask = sim.exchange.best_yes_ask(ticker)
     assert ask is not None
     async with _open(sim, sim_headers) as ws:
@@ -179,7 +179,7 @@ async def test_user_channels_report_fills_orders_and_positions(sim: Simulator, s
 
 
 async def test_channel_messages_carry_every_documented_required_field(sim: Simulator, sim_headers: SignHeaders) -> None:
-    game = sim.board.games[0]
+    game = game_in(sim, "nba")
     ticker = game.home_ticker
     ask = sim.exchange.best_yes_ask(ticker)
     assert ask is not None
@@ -293,7 +293,7 @@ async def test_server_pings_with_heartbeat() -> None:
     async with run_simulator(SimConfig(seed=3, markets=4, ws_ping_interval_s=0.05)) as sim:
         key = serialization.load_pem_private_key(sim.private_key_path.read_bytes(), password=None)
         assert isinstance(key, rsa.RSAPrivateKey)
-        stamp = str(int(time.time() * 1000))
+        stamp = str(sim.clock.ms())
         headers = {
             "KALSHI-ACCESS-KEY": sim.key_id,
             "KALSHI-ACCESS-TIMESTAMP": stamp,

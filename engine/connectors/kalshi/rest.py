@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
+from engine.clock import SYSTEM_CLOCK
 from engine.config.settings import Settings
 from engine.connectors.errors import (
     ApiError,
@@ -77,10 +77,6 @@ LOOKUP_MARGIN_S = 300
 """An order lookup lists orders created since the first send minus this margin (clock skew, queueing)."""
 
 
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 class KalshiRestClient:
     """``async with KalshiRestClient(base_url, signer) as kalshi: await kalshi.markets(series_ticker=...)``."""
 
@@ -92,7 +88,7 @@ class KalshiRestClient:
         limiter: AsyncRateLimiter | None = None,
         retry: RetryPolicy | None = None,
         timeout_s: float = 10.0,
-        wall_ms: Callable[[], int] = _wall_ms,
+        wall_ms: Callable[[], int] = SYSTEM_CLOCK.ms,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -164,13 +160,16 @@ class KalshiRestClient:
             raise ProtocolError(f"kalshi {method} {path}: response is not JSON") from None
 
     def _note_date(self, response: httpx.Response, sent_ms: int) -> None:
-        raw = response.headers.get("date")
-        if raw:
+        """Keep the server's clock from a single Date header, always zone-aware: "-0000" (UTC, RFC 5322)
+        parses without a zone, and a header sent twice is ambiguous, so it is not used at all."""
+        raw = response.headers.get_list("date")
+        if len(raw) == 1:
             try:
-                self.last_server_date = parsedate_to_datetime(raw)
-                self.last_local_ms = (sent_ms + self._wall_ms()) // 2
+                server = parsedate_to_datetime(raw[0])
             except (TypeError, ValueError):
-                pass
+                return
+            self.last_server_date = server if server.tzinfo is not None else server.replace(tzinfo=UTC)
+            self.last_local_ms = (sent_ms + self._wall_ms()) // 2
 
     async def request(
         self,

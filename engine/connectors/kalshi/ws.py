@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
+from engine.clock import SYSTEM_CLOCK
 from engine.config.settings import Settings
 from engine.connectors.errors import KeyFileError, ProtocolError
 from engine.connectors.kalshi.local_book import BookUpdate, LocalBooks
@@ -107,10 +108,6 @@ class Backoff:
         return d / 2 + self.rng.uniform(0, d / 2)
 
 
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 WS_HOSTS = {"external-api.kalshi.com": "external-api-ws.kalshi.com",
             "external-api.demo.kalshi.co": "external-api-ws.demo.kalshi.co"}  # fmt: skip
 
@@ -137,7 +134,7 @@ class KalshiWebSocket:
         *,
         backoff: Backoff | None = None,
         clock: Callable[[], float] = time.monotonic,
-        wall_ms: Callable[[], int] = _wall_ms,
+        wall_ms: Callable[[], int] = SYSTEM_CLOCK.ms,
         open_timeout_s: float = 10.0,
         resync_timeout_s: float = 2.0,
         max_events: int = 10_000,

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from engine.clock import SYSTEM_CLOCK
 from engine.config.settings import Settings
 from engine.connectors.errors import (
     ProtocolError,
@@ -79,7 +80,7 @@ class OddsApiClient:
         retry: RetryPolicy | None = None,
         timeout_s: float = 10.0,
         odds_ttl_s: float = 20.0,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = SYSTEM_CLOCK.now,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         transport: httpx.AsyncBaseTransport | None = None,
