@@ -81,6 +81,10 @@ def apply_fill(record: OrderRecord, fill: FillRecord, now: datetime) -> OrderRec
         raise OrderStateError(f"fill {fill.fill_id} belongs to {fill.client_order_id}, not {record.client_order_id}")
     if fill.count <= 0:
         raise OrderStateError(f"fill {fill.fill_id}: count must be positive, got {fill.count}")
+    if record.state is S.FILLED:
+        raise OrderStateError(f"order {record.client_order_id}: fill {fill.fill_id} after it was filled")
+    if record.state in (S.NEW, S.REJECTED):
+        raise OrderStateError(f"order {record.client_order_id}: fill {fill.fill_id} on a {record.state.value} order")
     filled = record.filled_count + fill.count
     if filled > record.intent.count:
         raise OrderStateError(
@@ -93,12 +97,8 @@ def apply_fill(record: OrderRecord, fill: FillRecord, now: datetime) -> OrderRec
         fees=record.fees + fill.fee,
         updated_at=now,
     )
-    if record.state is S.FILLED:
-        raise OrderStateError(f"order {record.client_order_id}: fill {fill.fill_id} after it was filled")
     if record.state.terminal:
         return out  # cancelled/expired remainder reported before this fill of the filled part
-    if record.state is S.NEW:
-        raise OrderStateError(f"order {record.client_order_id}: fill {fill.fill_id} before it was sent")
     target = S.FILLED if out.remaining == 0 else S.PARTIAL
     return move(out, target, now)
 
