@@ -2,7 +2,7 @@
 
 Pure over the environment mapping it is given, so the same rules serve the engine, the CLI and the tests.
 ``sqlite:///relative.db`` is relative to the working directory and ``sqlite:////abs/path.db`` absolute (the
-convention SQLAlchemy and most tools use); ``~`` is expanded. Unset, the file is
+convention SQLAlchemy and most tools use); a bare path is taken as a SQLite file; ``~`` is expanded. Unset, the file is
 ``$XDG_DATA_HOME/arbtui/arbtui.db`` (XDG base directory spec), falling back to ``~/.local/share/arbtui``.
 """
 
@@ -60,12 +60,15 @@ def sqlite_path(url: str, env: Mapping[str, str]) -> Path | str:
 
 
 def resolve_location(database_url: str | None, env: Mapping[str, str]) -> StoreLocation:
-    """Where the store is for this ``DATABASE_URL`` (None or empty: the user's data directory)."""
+    """Where the store is for this ``DATABASE_URL`` or bare file path (None or empty: the user's data
+    directory)."""
     url = (database_url or "").strip()
     if not url:
         return StoreLocation(default_data_path(env), "user data directory")
     if url.startswith(SQLITE_PREFIX):
         return StoreLocation(sqlite_path(url, env), "DATABASE_URL")
+    if "://" not in url:
+        return StoreLocation(sqlite_path(SQLITE_PREFIX + url, env), "DATABASE_URL")
     if url.startswith(_LATER_SCHEMES):
         raise StoreError("DATABASE_URL is a PostgreSQL URL; only the SQLite store exists yet (sqlite:///PATH)")
     if url.startswith("sqlite:"):

@@ -38,6 +38,7 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5000
 """How long a write waits for another process's write lock (e.g. a second engine) before failing."""
 
+_SYNC_LEVELS = {0: "off", 1: "normal", 2: "full", 3: "extra"}
 _ORDER_SELECT = f"SELECT {', '.join(codec.ORDER_COLUMNS)} FROM orders"
 _FILL_SELECT = f"SELECT {', '.join(codec.FILL_COLUMNS)} FROM fills"
 _SETTLEMENT_SELECT = f"SELECT {', '.join(codec.SETTLEMENT_COLUMNS)} FROM settlements"
@@ -355,6 +356,16 @@ class SqliteStore:
     async def schema_version(self) -> int:
         """The highest migration applied to this file (for diagnostics and tests)."""
         return await self._call(_version, self._conn)
+
+    async def durability(self) -> dict[str, str]:
+        """This connection's journal mode and sync level, as SQLite reports them (e.g. ``wal``, ``full``)."""
+
+        def read() -> dict[str, str]:
+            journal = str(self._conn.execute("PRAGMA journal_mode").fetchone()[0])
+            sync = int(self._conn.execute("PRAGMA synchronous").fetchone()[0])
+            return {"journal_mode": journal, "synchronous": _SYNC_LEVELS.get(sync, str(sync))}
+
+        return await self._call(read)
 
     async def close(self) -> None:
         if self._closed:
