@@ -1,0 +1,76 @@
+"""What the control socket needs from a running engine: a status document and four commands.
+
+The pipeline's ``Engine`` implements :class:`EngineControl`; the control server (``engine.runtime.control``)
+serves any implementation, so the socket, the CLI commands and (later) the dashboard drive one engine through
+one narrow interface instead of reaching into its parts.
+
+The status document (``snapshot().to_json()``) is JSON-ready: money as decimal strings, never floats, times
+as ISO 8601 UTC, ages as float seconds. ``STATUS_FIELDS`` lists the top-level keys every engine reports and
+``status --json`` promises operators:
+
+- ``mode``: ``"PAPER"`` or ``"LIVE"``; ``profile``: the trading profile's name.
+- ``breaker``: ``{"state", "reason", "limits": {name: {"limit", "used"}}}``.
+- ``feeds``: ``{component: {"state", "age_s"}}``; the Odds API entry also has ``credits_left`` and
+  ``credits_spent_today``.
+- ``loop_lag_ms``: ``{"p50", "p99"}``.
+- ``markets``: ``{"discovered", "mapped", "subscribed"}``.
+- ``signals``: ``{"live", "by_kind": {kind: count}}``.
+- ``orders``: ``{"open", "unknown"}``; ``positions``: ``{"count", "exposure"}``.
+- ``pnl``: ``{"realised", "unrealised", "fees", "today"}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+STATUS_FIELDS: tuple[str, ...] = (
+    "mode",
+    "profile",
+    "breaker",
+    "feeds",
+    "loop_lag_ms",
+    "markets",
+    "signals",
+    "orders",
+    "positions",
+    "pnl",
+)
+"""Top-level keys of the status document; the control server refuses to serve a snapshot missing one."""
+
+
+class StatusSnapshot(Protocol):
+    """An immutable picture of the engine at one instant (the pipeline's frozen ``EngineSnapshot``)."""
+
+    def to_json(self) -> Mapping[str, Any]:
+        """The status document described in this module's docstring."""
+        ...
+
+
+class EngineControl(Protocol):
+    """The commands an operator gives a running engine from another shell.
+
+    Each command takes effect before it returns (a halt returns once no new order can be sent), so the
+    server can answer with the status that follows it. A refused command raises an ``ArbError`` whose
+    message is shown to the operator as is (``set_profile`` with an unknown name lists the known ones).
+    """
+
+    def snapshot(self) -> StatusSnapshot:
+        """The latest snapshot; cheap and non-blocking, it never waits on the pipeline."""
+        ...
+
+    async def halt(self, reason: str) -> None:
+        """Stop sending new orders; resting orders stay (``kill`` cancels them)."""
+        ...
+
+    async def kill(self, reason: str) -> None:
+        """Halt and cancel every resting order (the kill switch); only ``resume`` trades again."""
+        ...
+
+    async def resume(self) -> None:
+        """Leave a halt or a kill: orders flow again under the breaker's rules."""
+        ...
+
+    async def set_profile(self, name: str) -> None:
+        """Switch the trading profile; the next evaluation uses it, no restart."""
+        ...
