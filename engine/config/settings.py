@@ -57,7 +57,9 @@ class Settings(BaseSettings):
         None, description="JSON file of manual pairs and blocks that always win over automatic mapping."
     )
 
-    database_url: str = Field("sqlite:///arbtui.db", description="SQLite path or postgresql:// URL.")
+    database_url: str | None = Field(
+        None, description="sqlite:///PATH or a file path; unset: $XDG_DATA_HOME/arbtui/arbtui.db (engine.store)."
+    )
     redis_url: str | None = Field(None, description="redis:// URL for the live quote cache (optional).")
     questdb_conf: str | None = Field(None, description="QuestDB client conf string (optional).")
 
