@@ -1,4 +1,8 @@
-"""Offline detection over one snapshot: map, then detect, at the snapshot's own ``as_of``."""
+"""Offline detection over one snapshot: map, then detect, at the snapshot's own ``as_of``.
+
+Mapping and detection see the same market and event lists, each record once: a market listed twice would
+otherwise be priced twice, each copy sized to the full position limit (see :mod:`engine.markets.dedupe`).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from engine.errors import PayloadError
 from engine.mapping.overrides import Overrides
 from engine.mapping.resolver import resolve, winner_groups
 from engine.mapping.types import MappingResult, Unmatched
+from engine.markets.dedupe import unique_markets, unique_odds_events
 from engine.markets.snapshot import Snapshot
 
 
@@ -24,6 +29,8 @@ class ScanReport:
     mapping: MappingResult
     result: DetectionResult
     errors: tuple[PayloadError, ...]
+    notes: tuple[str, ...] = ()
+    """Duplicate records merged into one; the refused ones are in ``errors``."""
 
     @property
     def unmatched(self) -> tuple[Unmatched, ...]:
@@ -39,6 +46,7 @@ class ScanReport:
             "unmatched": [{"ticker": u.ticker, "reason": u.reason} for u in self.mapping.unmatched],
             "skipped": [s.to_json() for s in self.result.skipped if s.ticker not in unmatched],
             "errors": [str(e) for e in self.errors],
+            "notes": list(self.notes),
         }
 
 
@@ -49,15 +57,19 @@ def scan(
     max_position: int,
     overrides: Overrides | None = None,
 ) -> ScanReport:
-    mapping = resolve(snapshot.markets, snapshot.odds, overrides=overrides)
+    markets = unique_markets(snapshot.markets)  # a loaded snapshot is unique already; a built one may not be
+    odds = unique_odds_events(snapshot.odds)
+    mapping = resolve(markets.items, odds.items, overrides=overrides)
     ctx = DetectionContext(profile, bankroll, max_position, snapshot.series)
     result = detect(
-        snapshot.markets,
+        markets.items,
         snapshot.orderbooks,
-        snapshot.odds,
+        odds.items,
         mapping,
         ctx,
         snapshot.as_of,
-        winner_groups(snapshot.markets),
+        winner_groups(markets.items),
     )
-    return ScanReport(snapshot.as_of, profile, bankroll, mapping, result, snapshot.errors)
+    errors = (*snapshot.errors, *markets.refused, *odds.refused)
+    notes = (*snapshot.notes, *markets.merged, *odds.merged)
+    return ScanReport(snapshot.as_of, profile, bankroll, mapping, result, errors, notes)

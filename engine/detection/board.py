@@ -17,6 +17,7 @@ from engine.detection.detector import DetectionContext, MarketResult, evaluate_g
 from engine.detection.screen import CellCache, GroupScreen, RowQuotes, ScreenArrays, row_may_signal, rows_for_event
 from engine.detection.signals import Signal, Skip
 from engine.mapping.types import MappingResult
+from engine.markets.dedupe import unique_markets, unique_odds_events
 from engine.markets.kalshi import KalshiMarket, Orderbook
 from engine.markets.odds import OddsEvent
 
@@ -33,7 +34,10 @@ class Board:
     ) -> None:
         self.ctx = ctx
         self.mapping = mapping
-        self.markets: dict[str, KalshiMarket] = {m.ticker: m for m in markets}
+        unique = unique_markets(markets)  # a market listed twice must not be priced (and sized) twice
+        self.refused = unique.refused
+        """Markets listed more than once with different content: none of their copies is priced."""
+        self.markets: dict[str, KalshiMarket] = {m.ticker: m for m in unique.items}
         self.books: dict[str, Orderbook] = {}
         self.events: dict[str, OddsEvent] = {}
         self._results: dict[str, MarketResult] = {}
@@ -61,7 +65,10 @@ class Board:
             if book.ticker in self.markets:
                 self.books[book.ticker] = book
                 self._asks[book.ticker] = self._arrays.set_book(book)
-        self.events.update((e.id, e) for e in events)
+        odds = unique_odds_events(events)
+        for event_id in odds.refused_keys:  # copies that differ: none of them is the event's state
+            self.events.pop(event_id, None)
+        self.events.update((e.id, e) for e in odds.items)
         for event_id, tickers in self._by_event.items():
             self._set_quotes(self.events.get(event_id), tickers)
         self.reevaluate(now)

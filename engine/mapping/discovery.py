@@ -3,7 +3,8 @@
 The league registry (``teams.LEAGUES``) names the series we have team tables and an Odds API sport for.
 Discovery reads what Kalshi actually lists so that a new game series is reported (with why it cannot be
 priced yet) instead of silently ignored, and known traps stay out: second divisions (``KXLALIGA2GAME``),
-All-Star games (``KXMLSASTGAME``) and futures (``KXNBA``).
+All-Star games (``KXMLSASTGAME``) and futures (``KXNBA``). A series or event listed twice counts once when
+the copies are identical; when they differ the series is not priced (its fees or its grammar are in doubt).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from engine.mapping.teams import League, league_of_series
+from engine.markets.dedupe import unique_events, unique_series
 from engine.markets.kalshi import KalshiEvent, SeriesInfo
 
 _GAME_LIKE = re.compile(r"^KX(?P<stem>[A-Z0-9]+?)(?P<kind>GAME|SPREAD|TOTAL)$")
@@ -51,9 +53,20 @@ def discover(series: Sequence[SeriesInfo], events: Sequence[KalshiEvent] = ()) -
     An event whose ``competition_scope`` contradicts the series kind (a "Spread" event in a GAME series) makes
     the series unpriced: the ticker grammar is then not what the resolver expects.
     """
-    tickers = list(dict.fromkeys([s.ticker for s in series] + [e.series_ticker for e in events]))
+    unique_s, unique_e = unique_series(series), unique_events(events)
+    events = unique_e.items
+    tickers = list(dict.fromkeys([s.ticker for s in unique_s.items] + [e.series_ticker for e in events]))
     priced: dict[str, Route] = {}
     unpriced: dict[str, str] = {}
+    refused = [(e.ident, f"{e.ident}: series {e.problem}") for e in unique_s.refused] + [
+        (copy.series_ticker, f"{copy.series_ticker}: event {e.ident} {e.problem}")
+        for e in unique_e.refused
+        for copy in (unique_e.conflicting or {})[e.ident]
+    ]
+    for ticker, why in refused:
+        if league_of_series(ticker) is not None or _unpriced_reason(ticker) is not None:  # a game series
+            unpriced[ticker] = why
+    tickers = [t for t in tickers if t not in unpriced]
     for ticker in tickers:
         found = league_of_series(ticker)
         if found is not None:

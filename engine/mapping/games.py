@@ -3,6 +3,10 @@
 A game is identified by its two teams and its Eastern calendar date (plus the start time for MLB
 doubleheaders). Team identity comes from the team tables when the name is known there and from batch
 fuzzy scores otherwise. Every decision leaves an :class:`Evidence`; every refusal a reason.
+
+Between two games of one pair on one day, Kalshi's own times (ticker start, rules-text start,
+``occurrence_datetime``) decide; the doubleheader number picks by start order only when none of those times
+points at the other game or at neither, because a wrong pick prices one game against the other's odds.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -94,6 +98,8 @@ class GameQuery:
     game: int | None
     occurrence: datetime | None
     text_day: date | None = None
+    text_start: datetime | None = None
+    """The start the rules text prints (``... originally scheduled for Sep 26, 2026 at 8:40 PM EDT``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +245,9 @@ class OddsIndex:
             target = datetime.combine(query.day, query.start, EASTERN)
             timed = [c for c in near if abs(c.event.commence_time - target) <= START_WINDOW]
             if len(timed) == 1:
+                disagree = _times_disagree(timed[0], near, query, f"ticker start {query.start:%H:%M} ET picks")
+                if disagree is not None:
+                    return GameMiss(disagree)
                 evidence.append(Evidence("start_time", 1.0, f"ticker start {query.start:%H:%M} ET"))
                 return timed[0]
             return GameMiss(f"{len(timed)} events within {START_WINDOW} of the ticker start {query.start:%H:%M} ET")
@@ -246,13 +255,9 @@ class OddsIndex:
             ordered = sorted(near, key=lambda c: c.event.commence_time)
             if ordered[0].event.commence_time != ordered[1].event.commence_time:
                 chosen = ordered[query.game - 1]
-                if query.occurrence is not None:
-                    gap = abs(chosen.event.commence_time + OCCURRENCE_LAG - query.occurrence)
-                    if gap > START_WINDOW:
-                        return GameMiss(
-                            f"doubleheader game {query.game} by start order is {chosen.event.id}, but it starts {gap} "
-                            "away from occurrence_datetime - 3 h"
-                        )
+                disagree = _times_disagree(chosen, ordered, query, f"doubleheader game {query.game} by start order is")
+                if disagree is not None:
+                    return GameMiss(disagree)
                 evidence.append(Evidence("start_time", 0.8, f"doubleheader game {query.game} by start order"))
                 return chosen
         ids = ", ".join(c.event.id for c in near)
@@ -262,6 +267,11 @@ class OddsIndex:
     def _check_single(cand: _Candidate, query: GameQuery, evidence: list[Evidence]) -> _Candidate | GameMiss:
         """One candidate is still wrong when the ticker's start time or doubleheader number says otherwise:
         game 1 of a doubleheader must never be priced against game 2 because game 1 left the feed."""
+        if query.text_start is not None:
+            gap = abs(cand.event.commence_time - query.text_start)
+            if gap > (START_WINDOW if query.game is not None else LONE_START_WINDOW):
+                text = _utc(query.text_start)
+                return GameMiss(f"only candidate {cand.event.id} starts {gap} away from the rules text start {text}")
         if query.start is not None:
             target = datetime.combine(query.day, query.start, EASTERN)
             gap = abs(cand.event.commence_time - target)
@@ -372,6 +382,43 @@ class OddsIndex:
         detail = f"{query.away.label}->{outcomes[query.away.code]}, {query.home.label}->{outcomes[query.home.code]}"
         evidence = (Evidence("fuzzy_name", score / 100.0, detail),)
         return _Candidate(event, bucket.day(i), score, reversed_, outcomes, evidence)
+
+
+def _kalshi_times(query: GameQuery) -> list[tuple[str, datetime]]:
+    """Each start Kalshi states for the game, with how the reason names it."""
+    out: list[tuple[str, datetime]] = []
+    if query.start is not None:
+        out.append((f"the ticker start {query.start:%H:%M} ET", datetime.combine(query.day, query.start, EASTERN)))
+    if query.text_start is not None:
+        out.append((f"the rules text start {_utc(query.text_start)}", query.text_start))
+    if query.occurrence is not None:
+        start = query.occurrence - OCCURRENCE_LAG
+        out.append((f"occurrence_datetime {_utc(query.occurrence)} - 3 h = {_utc(start)}", start))
+    return out
+
+
+def _times_disagree(chosen: _Candidate, pool: Sequence[_Candidate], query: GameQuery, how: str) -> str | None:
+    """Why ``chosen`` is not the game every Kalshi time points at (within ``START_WINDOW``), or None.
+
+    Among games of one pair on one day a time must fit the chosen game and no other: a time that fits the
+    other game, or none of them, means the listing is not the game the order or the ticker suggests.
+    """
+    for label, start in _kalshi_times(query):
+        fits = [c for c in pool if abs(c.event.commence_time - start) <= START_WINDOW]
+        if fits == [chosen]:
+            continue
+        starts = ", ".join(f"{c.event.id} at {_utc(c.event.commence_time)}" for c in pool)
+        fit = "fits none of them" if not fits else "fits " + " and ".join(c.event.id for c in fits)
+        return (
+            f"{how} {chosen.event.id} (starts {_utc(chosen.event.commence_time)}), but {label} {fit} "
+            f"within {START_WINDOW} (candidates: {starts})"
+        )
+    return None
+
+
+def _utc(moment: datetime) -> str:
+    """``2026-12-02T03:00Z``: times in reasons, in one zone so they compare at a glance."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
 def _matchup(query: GameQuery) -> str:

@@ -4,7 +4,9 @@ Detection buys YES on every outcome when the asks sum below $1; that is only ris
 the markets pays (or, for an NFL tie, each pays $0.50). A group is returned only when its market suffixes
 are exactly the event's own team codes (plus ``TIE`` for soccer), every market belongs to the event, none is a
 period or regulation-time market, and no market's own text names a YES outcome other than its suffix, so a
-missing, extra or mislabelled market never yields a partial "arbitrage".
+missing, extra or mislabelled market never yields a partial "arbitrage". Markets listed twice are taken
+once when identical; a market whose copies differ is refused (:mod:`engine.markets.dedupe`), leaving its
+event incomplete, so no group.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from engine.mapping.names import fold
 from engine.mapping.rules import is_period, is_regulation, winner_text
 from engine.mapping.teams import League, league_of_series, team_index
 from engine.mapping.ticker import TickerError, parse_event_ticker, parse_suffix
+from engine.markets.dedupe import unique_markets
 from engine.markets.kalshi import KalshiMarket
 
 
@@ -83,8 +86,11 @@ def _complete(event_ticker: str, markets: list[KalshiMarket]) -> tuple[KalshiMar
 def winner_groups(markets: Sequence[KalshiMarket]) -> list[tuple[KalshiMarket, ...]]:
     """Per winner event, its markets in ticker order (away, home for US; home, away, tie for soccer)."""
     events: dict[str, list[KalshiMarket]] = {}
-    for market in markets:
-        events.setdefault(market.event_ticker, []).append(market)
+    unique = unique_markets(markets)
+    refused = {m.event_ticker for copies in (unique.conflicting or {}).values() for m in copies}
+    for market in unique.items:
+        if market.event_ticker not in refused:
+            events.setdefault(market.event_ticker, []).append(market)
     out: list[tuple[KalshiMarket, ...]] = []
     for event_ticker, members in events.items():
         group = _complete(event_ticker, members)

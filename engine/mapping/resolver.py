@@ -4,6 +4,10 @@ Order of trust: operator overrides, then the ticker (series, Eastern date, team 
 team tables, then the market's rules text as a second witness, then fuzzy names. A match needs every hard
 check (same two teams, right date, YES side identified, line read from ``floor_strike``) and a confidence
 of at least ``THRESHOLD``; anything else is unmatched with the reason.
+
+Each market and event is considered once (:mod:`engine.markets.dedupe`): identical copies are merged, a
+market whose copies differ is unmatched with the difference, and no market is matched to an Odds API event
+whose copies differ (the copies stay in the index, so a sibling game cannot be picked in their place).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from engine.mapping.rules import (
     is_period,
     is_regulation,
     scheduled_day,
+    scheduled_start,
     spread_lines,
     team_total,
     total_lines,
@@ -32,6 +37,7 @@ from engine.mapping.rules import (
 from engine.mapping.teams import LEAGUES, League, Team, league_of_series, team_index
 from engine.mapping.ticker import EventTicker, Suffix, TickerError, orient, parse_event_ticker, parse_suffix
 from engine.mapping.types import Evidence, MappingResult, MarketKind, MarketMatch, Unmatched
+from engine.markets.dedupe import unique_markets, unique_odds_events
 from engine.markets.kalshi import KalshiMarket
 from engine.markets.odds import OddsEvent
 
@@ -151,11 +157,15 @@ def _other_game(text: WinnerText | None, league: League, home: KalshiSide, away:
 
 class _Resolver:
     def __init__(self, markets: Sequence[KalshiMarket], events: Sequence[OddsEvent], overrides: Overrides) -> None:
-        self.markets = markets
-        self.events = events
+        unique = unique_markets(markets)
+        odds = unique_odds_events(events)
+        self.markets = unique.items
+        self.events: tuple[OddsEvent, ...] = (*odds.items, *(e for c in (odds.conflicting or {}).values() for e in c))
+        self.conflicting_events = {e.ident: e.problem for e in odds.refused}
+        """Odds API ids listed with different content: no market is matched to them."""
         self.overrides = overrides
         self.matches: dict[str, MarketMatch] = {}
-        self.unmatched: list[Unmatched] = []
+        self.unmatched: list[Unmatched] = [Unmatched(e.ident, e.problem) for e in unique.refused]
         self.sides: dict[tuple[str, str], tuple[KalshiSide, KalshiSide]] = {}
         self.witnessed: dict[tuple[str, str, str], Evidence | str] = {}
 
@@ -187,6 +197,11 @@ class _Resolver:
             if isinstance(found, GameMiss):
                 for market, _, _ in group.markets:
                     self.miss(market, found.reason)
+                continue
+            conflict = self.conflicting_events.get(found.event.id)
+            if conflict is not None:
+                for market, _, _ in group.markets:
+                    self.miss(market, f"Odds API event {found.event.id} {conflict}")
                 continue
             codes = Evidence("ticker_codes", 1.0, f"{query.away.code}@{query.home.code} {query.day}")
             game = _Game(query, found, (codes, *found.evidence))
@@ -236,6 +251,14 @@ class _Resolver:
         except TickerError as exc:
             for market in markets:
                 self.miss(market, str(exc))
+            return None
+        if ticker.game is not None and not league.doubleheaders:
+            reason = (
+                f"event {event_ticker} carries doubleheader game number {ticker.game}, but Kalshi numbers games "
+                f"only in baseball, not {league.key.upper()}: which game it is cannot be told"
+            )
+            for market in markets:
+                self.miss(market, reason)
             return None
         parsed: list[tuple[KalshiMarket, Suffix, WinnerText | None]] = []
         prefix, allowed = event_ticker + "-", _KIND_SUFFIX[kind]
@@ -309,8 +332,9 @@ class _Resolver:
             None,
         )  # a timestamp without a zone names no moment: left out rather than guessed
         text_day: date | None = text.day if text is not None else None
+        text_start = next((t for t in (scheduled_start(m.rules_primary) for m, _, _ in group.markets) if t), None)
         t = group.ticker
-        return GameQuery(group.league, away, home, t.day, t.start, t.game, occurrence, text_day)
+        return GameQuery(group.league, away, home, t.day, t.start, t.game, occurrence, text_day, text_start)
 
     def _consistent(self, group: _Group, away: KalshiSide, home: KalshiSide) -> bool:
         """No winner market's text names the other side: only then may spread/total events reuse these sides."""

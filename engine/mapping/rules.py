@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -96,6 +96,33 @@ _DATE = re.compile(r"^(?P<mon>[A-Za-z]{3})[a-z]*\.? (?P<d>\d{1,2}), (?P<y>\d{4})
 
 
 _SCHEDULED = re.compile(r"originally scheduled for (?P<date>[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4})")
+
+
+_SCHEDULED_AT = re.compile(
+    r"originally scheduled for (?P<date>[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}) at (?P<h>\d{1,2}):(?P<m>\d{2}) ?"
+    r"(?P<ampm>[AP]M) (?P<zone>[ECMP][SD]T)\b"
+)
+_US_ZONES = {
+    f"{z}{kind}T": timezone(timedelta(hours=base + (1 if kind == "D" else 0)), f"{z}{kind}T")
+    for z, base in (("E", -5), ("C", -6), ("M", -7), ("P", -8))
+    for kind in "SD"
+}
+"""The zone abbreviations US rules texts print: ``EDT`` is UTC-4, ``EST`` UTC-5, and so on west."""
+
+
+@lru_cache(maxsize=16384)
+def scheduled_start(rules: str) -> datetime | None:
+    """The start in ``... originally scheduled for Sep 26, 2026 at 8:40 PM EDT`` (MLB rules print it), as an
+    aware time; None when the text gives no time or an impossible one."""
+    m = _SCHEDULED_AT.search(rules)
+    day = _date(m["date"]) if m is not None else None
+    if m is None or day is None:
+        return None
+    hour, minute = int(m["h"]), int(m["m"])
+    if not 1 <= hour <= 12 or minute > 59:
+        return None
+    hour = hour % 12 + (12 if m["ampm"] == "PM" else 0)
+    return datetime.combine(day, time(hour, minute), _US_ZONES[m["zone"]])
 
 
 @lru_cache(maxsize=16384)

@@ -48,6 +48,8 @@ class League:
     ``home_first``: soccer tickers list HOME then AWAY; US leagues list AWAY then HOME.
     ``three_way``: winner events have a ``-TIE`` market (draw after 90 minutes plus stoppage time).
     ``college``: team tables are partial, so names not in the table are compared by fuzzy matching.
+    ``doubleheaders``: two games of one pair on one day exist, numbered ``G1``/``G2`` in the ticker (baseball
+    only: elsewhere a game number in a ticker is not Kalshi's grammar).
     """
 
     key: str
@@ -58,6 +60,7 @@ class League:
     home_first: bool = False
     three_way: bool = False
     college: bool = False
+    doubleheaders: bool = False
 
     @property
     def series_prefixes(self) -> tuple[str, str, str]:
@@ -73,7 +76,7 @@ _SOCCER = {"home_first": True, "three_way": True}
 LEAGUES: dict[str, League] = {
     "nfl": _league("nfl", "americanfootball_nfl", "NFL"),
     "nba": _league("nba", "basketball_nba", "NBA"),
-    "mlb": _league("mlb", "baseball_mlb", "MLB"),
+    "mlb": _league("mlb", "baseball_mlb", "MLB", doubleheaders=True),
     "nhl": _league("nhl", "icehockey_nhl", "NHL"),
     "wnba": _league("wnba", "basketball_wnba", "WNBA"),
     "ncaaf": _league("ncaaf", "americanfootball_ncaaf", "NCAAF", college=True),

@@ -1,7 +1,8 @@
 """A snapshot of what Kalshi and the sportsbooks showed at one moment: the input of ``arbtui scan``.
 
 File shape: ``{"as_of", "kalshi": {"markets", "orderbooks", "series"}, "odds": [...]}``. A bad entry is
-reported and skipped; only a file that cannot be read at all is fatal.
+reported and skipped; only a file that cannot be read at all is fatal. A market, series or odds event listed
+twice is merged when the copies are identical and refused when they differ (:mod:`engine.markets.dedupe`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import PayloadError, SnapshotError
+from engine.markets.dedupe import unique_markets, unique_odds_events, unique_series
 from engine.markets.fields import parse_timestamp
 from engine.markets.kalshi import (
     KalshiMarket,
@@ -33,6 +35,8 @@ class Snapshot:
     series: dict[str, SeriesInfo]
     odds: tuple[OddsEvent, ...]
     errors: tuple[PayloadError, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    """Duplicates merged into one (identical copies); refused ones are in ``errors``."""
 
 
 def _list(doc: dict[str, Any], key: str, where: str) -> list[Any]:
@@ -75,11 +79,10 @@ def parse_snapshot(doc: object) -> Snapshot:
         except PayloadError as exc:
             errors.append(exc)
 
-    series: dict[str, SeriesInfo] = {}
+    series_list: list[SeriesInfo] = []
     for raw in _list(kalshi, "series", "kalshi.series"):
         try:
-            info = parse_series(raw)
-            series[info.ticker] = info
+            series_list.append(parse_series(raw))
         except PayloadError as exc:
             errors.append(exc)
 
@@ -92,7 +95,34 @@ def parse_snapshot(doc: object) -> Snapshot:
             odds.append(parse_odds_event(raw))
         except PayloadError as exc:
             errors.append(exc)
-    return Snapshot(as_of, tuple(markets), orderbooks, series, tuple(odds), tuple(errors))
+    return _unique(as_of, markets, orderbooks, series_list, odds, errors)
+
+
+def _unique(
+    as_of: datetime,
+    markets: list[KalshiMarket],
+    orderbooks: dict[str, Orderbook],
+    series_list: list[SeriesInfo],
+    odds: list[OddsEvent],
+    errors: list[PayloadError],
+) -> Snapshot:
+    """Each market, series and odds event once. A market whose series was refused is refused too: its fee
+    schedule is unknown, and pricing it with the default schedule could understate its fees."""
+    series = unique_series(series_list)
+    refused_series = series.refused_keys
+    kept: list[KalshiMarket] = []
+    for market in markets:
+        if market.series_ticker in refused_series:
+            problem = f"its series {market.series_ticker} was refused (conflicting copies), so its fees are unknown"
+            errors.append(PayloadError("kalshi market", market.ticker, "event_ticker", problem))
+        else:
+            kept.append(market)
+    unique = unique_markets(kept)
+    events = unique_odds_events(odds)
+    errors.extend((*series.refused, *unique.refused, *events.refused))
+    notes = (*series.merged, *unique.merged, *events.merged)
+    by_ticker = {s.ticker: s for s in series.items}
+    return Snapshot(as_of, unique.items, orderbooks, by_ticker, events.items, tuple(errors), notes)
 
 
 def load_snapshot(path: str | Path) -> Snapshot:

@@ -176,7 +176,7 @@ def test_winner_groups_refuse_every_group_that_might_not_be_exhaustive() -> None
         "US event with a TIE market": [*nba, mk("KXNBAGAME-26NOV05GSWPHX-TIE")],
         "US event with a third team": [*nba, mk("KXNBAGAME-26NOV05GSWPHX-LAL")],
         "codes that do not spell the event": [mk("KXNBAGAME-26NOV05GSWPHX-GS"), nba[1]],
-        "one team twice": [nba[0], nba[0], nba[1]],
+        "one team twice, the copies differ": [nba[0], replace(nba[0], status="closed"), nba[1]],
         "a market of another event": [
             replace(mk("KXNBAGAME-26NOV06GSWPHX-GSW"), event_ticker=nba[1].event_ticker),
             nba[1],
@@ -196,6 +196,8 @@ def test_winner_groups_refuse_every_group_that_might_not_be_exhaustive() -> None
     }
     for why, markets in refused.items():
         assert winner_groups(markets) == [], why
+    # The same market listed twice with identical content is one market: the group is found once.
+    assert winner_groups([nba[0], nba[0], nba[1]]) == [tuple(nba)]
 
 
 def test_team_total_in_a_total_series_is_not_the_game_total() -> None:
