@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.config.settings import Settings, load_settings
+from engine.config.settings import Settings, settings_for_command
 from engine.connectors.capture import CaptureReport, capture_snapshot
 from engine.connectors.kalshi.rest import KalshiRestClient
 from engine.connectors.odds_api.client import OddsApiClient
@@ -35,12 +35,12 @@ def register(sub: Any) -> None:
     parser.add_argument("--leagues", type=_csv, help=f"comma-separated leagues (default: all of {','.join(LEAGUES)})")
     parser.add_argument("--odds-markets", type=_csv, help="odds markets to ask for (default: what Kalshi lists)")
     parser.add_argument("--no-odds", action="store_true", help="skip the Odds API (spends no credits)")
-    parser.add_argument("--env-file", default=".env", help="settings file to read (default: .env)")
+    parser.add_argument("--env-file", help="settings file to read; must exist (default: ./.env if present)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_settings(args.env_file)
+    settings = settings_for_command(args.env_file)
     if args.leagues:
         unknown = [lg for lg in args.leagues if lg not in LEAGUES]
         if unknown:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.config.settings import Settings, load_settings
+from engine.config.settings import Settings, settings_for_command
 from engine.connectors.errors import ConnectorError
 from engine.connectors.http import RetryPolicy
 from engine.connectors.kalshi.rest import KalshiRestClient
@@ -42,7 +42,7 @@ def register(sub: Any) -> None:
         help="preflight: settings, key file, signed request, exchange status, clock skew, Odds API key",
         description="Check that everything needed to go live works; exit code 0 only if all checks pass.",
     )
-    parser.add_argument("--env-file", default=".env", help="settings file to read (default: .env)")
+    parser.add_argument("--env-file", help="settings file to read; must exist (default: ./.env if present)")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per request (default: 5)")
     parser.set_defaults(func=run)
 
@@ -62,7 +62,7 @@ def _fail(exc: Exception) -> str:
 
 async def run_checks(env_file: str | None, timeout_s: float) -> list[Check]:
     try:
-        settings = load_settings(env_file)
+        settings = settings_for_command(env_file)
     except ArbError as exc:
         names = ("kalshi key file", "kalshi auth", "exchange status", "clock skew", "odds api")
         return [Check("settings", False, str(exc)), *(Check(n, None, "needs valid settings") for n in names)]

@@ -4,6 +4,9 @@ Prints, per Kalshi market, the Odds API event id, the outcome YES corresponds to
 ``Over``/``Under`` with the point), the confidence and the evidence; unmatched markets with the reason.
 ``--json`` prints JSON lines with keys ``ticker``, ``odds_event_id``, ``outcome``, ``point``, ``confidence``,
 ``reason`` (plus ``market_key`` and ``evidence``).
+
+Overrides come from ``--overrides`` or else ``MAPPING_OVERRIDES_FILE`` (environment or settings file), the
+same as ``scan``, so ``map`` always explains the mapping ``scan`` prices.
 """
 
 from __future__ import annotations
@@ -11,14 +14,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TextIO
 
+from engine.config.settings import settings_for_command
 from engine.mapping.discovery import discover
 from engine.mapping.overrides import Overrides, load_overrides
 from engine.mapping.resolver import resolve
 from engine.mapping.types import MappingResult, MarketMatch
-from engine.markets.kalshi import SeriesInfo
+from engine.markets.kalshi import KalshiMarket, SeriesInfo
 from engine.markets.snapshot import load_snapshot
+
+STRICT_EXIT = 3
+"""Exit code of ``--strict`` when the mapping ran but skipped bad snapshot entries."""
 
 
 def register(sub: Any) -> None:
@@ -30,7 +38,13 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("snapshot", help="snapshot JSON file (see README: Snapshot format)")
     parser.add_argument("--json", action="store_true", help="print JSON lines instead of text")
-    parser.add_argument("--overrides", help="operator overrides file (manual pairs and blocks, JSON)")
+    parser.add_argument(
+        "--overrides", help="mapping overrides file: manual pairs and blocks (default: MAPPING_OVERRIDES_FILE)"
+    )
+    parser.add_argument("--env-file", help="settings file to read; must exist (default: ./.env if present)")
+    parser.add_argument(
+        "--strict", action="store_true", help=f"exit {STRICT_EXIT} after the output if any bad entry was skipped"
+    )
     parser.set_defaults(func=run)
 
 
@@ -77,8 +91,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    settings = settings_for_command(args.env_file)
+    overrides_path = args.overrides or settings.mapping_overrides_file
+    overrides = load_overrides(overrides_path) if overrides_path else Overrides()
     snapshot = load_snapshot(args.snapshot)
-    overrides = load_overrides(args.overrides) if args.overrides else Overrides()
     result = resolve(snapshot.markets, snapshot.odds, overrides=overrides)
     table = rows(result, list(dict.fromkeys(m.ticker for m in snapshot.markets)))
     out = sys.stdout
@@ -87,10 +103,22 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         for row in table:
             out.write(json.dumps(row) + "\n")
-        return 0
+    else:
+        _write_text(out, snapshot.series.values(), snapshot.markets, table)
+    if args.strict and snapshot.errors:
+        n = len(snapshot.errors)
+        print(f"arbtui map: error: --strict: {n} bad snapshot {'entry' if n == 1 else 'entries'} skipped",
+              file=sys.stderr)  # fmt: skip
+        return STRICT_EXIT
+    return 0
+
+
+def _write_text(
+    out: TextIO, series: Iterable[SeriesInfo], markets: Iterable[KalshiMarket], table: list[dict[str, Any]]
+) -> None:
     matched = sum(1 for r in table if r["odds_event_id"] is not None)
     out.write(f"{matched} of {len(table)} Kalshi markets mapped\n")
-    known = [*snapshot.series.values(), *(SeriesInfo(m.series_ticker) for m in snapshot.markets)]
+    known = [*series, *(SeriesInfo(m.series_ticker) for m in markets)]
     for reason in discover(known).unpriced.values():
         out.write(f"NOT PRICED {reason}\n")
     for row in table:
@@ -104,4 +132,3 @@ def _run(args: argparse.Namespace) -> int:
         )
         for ev in row["evidence"]:
             out.write(f"    {ev['signal']:<12} {ev['score']:.2f}  {ev['detail']}\n")
-    return 0

@@ -29,6 +29,8 @@ class Profile:
     max_quote_age_s: int
     books: tuple[str, ...] = DEFAULT_BOOKS
     vig_method: VigMethod = VigMethod.POWER
+    # An edge or margin above this is far likelier a mapping or data error than a gift: held, never traded.
+    max_edge: Decimal = Decimal("0.15")
 
     def __post_init__(self) -> None:
         if self.min_edge < 0:

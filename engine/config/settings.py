@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +46,21 @@ class Settings(BaseSettings):
     max_position_size: int = Field(100, ge=1, description="Contracts per signal, at most.")
     max_daily_loss: Decimal = Field(Decimal(100), gt=0, description="Dollars lost in a day before halting.")
     max_consecutive_losses: int = Field(5, ge=1, description="Losing trades in a row before halting.")
+    max_trade_risk: Decimal = Field(Decimal(100), gt=0, description="Dollars at risk (cost + fees) per order.")
+    max_daily_trades: int = Field(200, ge=1, description="Orders sent per day before only reductions pass.")
+    max_daily_contracts: int = Field(5000, ge=1, description="Contracts filled per day before only reductions.")
+    max_daily_fees: Decimal = Field(Decimal(50), gt=0, description="Fees paid per day before only reductions.")
+    max_event_exposure: Decimal = Field(Decimal("0.05"), gt=0, le=1, description="Bankroll share per event.")
+    max_league_exposure: Decimal = Field(Decimal("0.25"), gt=0, le=1, description="Bankroll share per league.")
+    max_total_exposure: Decimal = Field(Decimal("0.50"), gt=0, le=1, description="Bankroll share in total.")
+    max_orders_per_minute: int = Field(60, ge=1, description="Orders per minute; at most the tier's budget.")
+    min_order_gap_s: Decimal = Field(Decimal(2), ge=0, description="Seconds between orders on one market.")
+    min_cash_reserve: Decimal = Field(Decimal(0), ge=0, description="Cash a shard keeps after cost + fees.")
+    max_book_age_s: Decimal = Field(Decimal(30), gt=0, description="Oldest Kalshi book an order may use (s).")
+    max_feed_silence_s: Decimal = Field(
+        Decimal(30), gt=0, description="Seconds without a book change while ticker messages arrive."
+    )
+    risk_timezone: str = Field("America/New_York", description="Time zone whose midnight rolls daily limits.")
 
     profile_min_edge: Decimal | None = Field(None, ge=0, description="Override the profile's min edge ($).")
     profile_book_consensus: int | None = Field(None, ge=1, description="Override the books required.")
@@ -52,6 +68,7 @@ class Settings(BaseSettings):
     profile_max_quote_age_s: int | None = Field(None, gt=0, description="Override max quote age (s).")
     profile_books: str | None = Field(None, description="Override the books, comma-separated Odds API keys.")
     profile_vig_method: VigMethod | None = Field(None, description="Override the vig removal method.")
+    profile_max_edge: Decimal | None = Field(None, gt=0, description="Override the sanity edge/margin limit.")
 
     mapping_overrides_file: Path | None = Field(
         None, description="JSON file of manual pairs and blocks that always win over automatic mapping."
@@ -69,6 +86,15 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("risk_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as America/New_York") from None
+        return value
 
     @field_validator("trading_profile", mode="before")
     @classmethod

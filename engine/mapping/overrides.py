@@ -4,6 +4,10 @@ File (JSON): ``{"pairs": [{"ticker", "odds_event_id", "market_key", "outcome", "
 "blocks": [{"ticker" | "event_ticker" | "odds_event_id", "reason"}]}``. :class:`OverridesFile` re-reads the
 file when its modification time or size changes, so an operator edit applies on the next mapping pass
 without a restart; a bad edit is reported and the last good overrides stay in force.
+
+Every key is checked: a misspelt one (``"blockz"``, ``"tickr"``, ``"ponit"``) is an error naming it, never
+ignored, because an ignored block is a market the operator believes is switched off and is not. A ticker
+paired twice or blocked twice is refused for the same reason: only one of the two entries would apply.
 """
 
 from __future__ import annotations
@@ -41,6 +45,19 @@ class Overrides:
         return self.blocked_events.get(event_ticker)
 
 
+_TOP_KEYS = ("pairs", "blocks")
+_PAIR_KEYS = ("ticker", "odds_event_id", "market_key", "outcome", "point", "note")
+_BLOCK_KEYS = ("ticker", "event_ticker", "odds_event_id", "reason")
+
+
+def _known_keys(raw: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    unknown = [k for k in raw if k not in allowed]
+    if unknown:
+        raise ConfigError(
+            f"overrides {where}: unknown key {', '.join(repr(k) for k in unknown)}; expected {', '.join(allowed)}"
+        )
+
+
 def _text(raw: dict[str, Any], key: str, where: str, *, required: bool = True) -> str:
     value = raw.get(key, "")
     if not isinstance(value, str) or (required and not value):
@@ -51,6 +68,7 @@ def _text(raw: dict[str, Any], key: str, where: str, *, required: bool = True) -
 def _pair(raw: Any, where: str) -> ManualPair:
     if not isinstance(raw, dict):
         raise ConfigError(f"overrides {where}: expected an object")
+    _known_keys(raw, _PAIR_KEYS, where)
     try:
         kind = MarketKind(_text(raw, "market_key", where))
     except ValueError:
@@ -79,11 +97,17 @@ def _pair(raw: Any, where: str) -> ManualPair:
 def parse_overrides(doc: Any) -> Overrides:
     if not isinstance(doc, dict):
         raise ConfigError("overrides: expected an object with 'pairs' and 'blocks'")
+    _known_keys(doc, _TOP_KEYS, "file")
     pairs_raw = doc.get("pairs", [])
     blocks_raw = doc.get("blocks", [])
     if not isinstance(pairs_raw, list) or not isinstance(blocks_raw, list):
         raise ConfigError("overrides: 'pairs' and 'blocks' must be arrays")
-    pairs = {p.ticker: p for p in (_pair(raw, f"pairs[{i}]") for i, raw in enumerate(pairs_raw))}
+    pairs: dict[str, ManualPair] = {}
+    for i, raw in enumerate(pairs_raw):
+        pair = _pair(raw, f"pairs[{i}]")
+        if pair.ticker in pairs:
+            raise ConfigError(f"overrides pairs[{i}].ticker: {pair.ticker} is already paired by an earlier entry")
+        pairs[pair.ticker] = pair
     tickers: dict[str, str] = {}
     events: dict[str, str] = {}
     odds: dict[str, str] = {}
@@ -91,12 +115,16 @@ def parse_overrides(doc: Any) -> Overrides:
         where = f"blocks[{i}]"
         if not isinstance(raw, dict):
             raise ConfigError(f"overrides {where}: expected an object")
+        _known_keys(raw, _BLOCK_KEYS, where)
         reason = _text(raw, "reason", where, required=False) or "blocked by operator"
         keys = [k for k in ("ticker", "event_ticker", "odds_event_id") if raw.get(k)]
         if len(keys) != 1:
             raise ConfigError(f"overrides {where}: give exactly one of ticker, event_ticker, odds_event_id")
         target = {"ticker": tickers, "event_ticker": events, "odds_event_id": odds}[keys[0]]
-        target[_text(raw, keys[0], where)] = reason
+        name = _text(raw, keys[0], where)
+        if name in target:
+            raise ConfigError(f"overrides {where}.{keys[0]}: {name} is already blocked by an earlier entry")
+        target[name] = reason
     return Overrides(pairs, tickers, events, odds)
 
 
