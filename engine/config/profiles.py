@@ -68,13 +68,18 @@ class ProfileOverrides:
     vig_method: VigMethod | None = None
 
 
-def build_profile(name: ProfileName | str, overrides: ProfileOverrides | None = None) -> Profile:
-    """The named profile with any overrides applied; an unknown name is a :class:`ConfigError`."""
+def profile_name(name: ProfileName | str) -> ProfileName:
+    """``"standard"`` -> ``ProfileName.STANDARD``; an unknown name is a :class:`ConfigError` listing the known."""
     try:
-        key = ProfileName(str(name).upper())
+        return ProfileName(str(name).upper())
     except ValueError:
         known = ", ".join(p.value for p in ProfileName)
         raise ConfigError(f"unknown trading profile {name!r}; choose one of {known}") from None
+
+
+def build_profile(name: ProfileName | str, overrides: ProfileOverrides | None = None) -> Profile:
+    """The named profile with any overrides applied; an unknown name is a :class:`ConfigError`."""
+    key = profile_name(name)
     base = PROFILES.get(key, PROFILES[ProfileName.STANDARD])
     changes: dict[str, object] = {"name": key.value}
     if overrides is not None:

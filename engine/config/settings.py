@@ -1,7 +1,9 @@
-"""Process settings from the environment and ``.env``.
+"""Process settings from the environment and a settings file (``.env`` or ``--env-file``).
 
 One bad value stops start-up with one line naming the variable; secret values never appear in any
-message or repr.
+message or repr. A settings file the operator named must exist and be readable: the defaults point at
+Kalshi production, so a typo in ``--env-file`` silently falling back to them would send a simulator
+session's commands to the real exchange.
 """
 
 from __future__ import annotations
@@ -14,20 +16,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from engine.config.profiles import Profile, ProfileName, ProfileOverrides, build_profile
+from engine.config.books import parse_books
+from engine.config.profiles import Profile, ProfileName, ProfileOverrides, build_profile, profile_name
 from engine.errors import ConfigError
 from engine.pricing.vig import VigMethod
 
 KALSHI_PRODUCTION_URL = "https://external-api.kalshi.com/trade-api/v2"
 ODDS_API_URL = "https://api.the-odds-api.com"
+DEFAULT_ENV_FILE = Path(".env")
+"""Read by every command when no ``--env-file`` is given, if it exists in the working directory."""
 _SECRET_FIELDS = frozenset({"odds_api_key"})
+_PROFILE_FIELDS = ("min_edge", "book_consensus", "kelly_fraction", "max_quote_age_s", "books", "vig_method")
 
 
 class Settings(BaseSettings):
     """Everything an operator configures; see ``.env.example`` for a commented copy."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="forbid", frozen=True, case_sensitive=False
+        env_file=None, env_file_encoding="utf-8", extra="forbid", frozen=True, case_sensitive=False
     )
 
     kalshi_base_url: str = Field(KALSHI_PRODUCTION_URL, description="Kalshi REST root, ending in /trade-api/v2.")
@@ -101,36 +107,112 @@ class Settings(BaseSettings):
     def _upper_profile(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    def profile(self) -> Profile:
-        books = None
-        if self.profile_books:
-            books = tuple(b.strip() for b in self.profile_books.split(",") if b.strip())
-        return build_profile(
-            self.trading_profile,
-            ProfileOverrides(
-                min_edge=self.profile_min_edge,
-                book_consensus=self.profile_book_consensus,
-                kelly_fraction=self.profile_kelly_fraction,
-                max_quote_age_s=self.profile_max_quote_age_s,
-                books=books,
-                vig_method=self.profile_vig_method,
-            ),
+    @field_validator("profile_books")
+    @classmethod
+    def _known_books(cls, value: str | None) -> str | None:
+        """Canonical form (lower case, no spaces) of a list of known, distinct books; empty means unset."""
+        if value is None or not value.strip():
+            return None
+        return ",".join(parse_books(value))
+
+    def profile_overrides(self) -> dict[str, str]:
+        """The ``PROFILE_*`` variables that are set, as ``{"PROFILE_MIN_EDGE": "0.04"}``, in a fixed order."""
+        out: dict[str, str] = {}
+        for field in _PROFILE_FIELDS:
+            value = getattr(self, f"profile_{field}")
+            if value is not None:
+                out[f"PROFILE_{field.upper()}"] = str(value)
+        return out
+
+    def profile(self, base: ProfileName | str | None = None) -> Profile:
+        """The trading profile: ``base`` (a command's ``--profile``) or ``TRADING_PROFILE``, with every
+        ``PROFILE_*`` override applied on top. A combination that cannot work names the variables."""
+        name = profile_name(self.trading_profile if base is None else base)
+        overrides = ProfileOverrides(
+            min_edge=self.profile_min_edge,
+            book_consensus=self.profile_book_consensus,
+            kelly_fraction=self.profile_kelly_fraction,
+            max_quote_age_s=self.profile_max_quote_age_s,
+            books=None if self.profile_books is None else tuple(self.profile_books.split(",")),
+            vig_method=self.profile_vig_method,
+        )
+        start = build_profile(name)
+        books = overrides.books or start.books
+        consensus = overrides.book_consensus or start.book_consensus
+        if consensus > len(books):
+            raise ConfigError(self._consensus_message(name, books, consensus))
+        try:
+            return build_profile(name, overrides)
+        except ConfigError as exc:
+            names = ", ".join(self.profile_overrides())
+            raise ConfigError(f"invalid setting {names}: {exc}") from None
+
+    def _consensus_message(self, name: ProfileName, books: tuple[str, ...], consensus: int) -> str:
+        listed = f"{len(books)} books ({', '.join(books)})"
+        if self.profile_book_consensus is None:
+            return (
+                f"invalid setting PROFILE_BOOKS: names {listed} but profile {name.value} needs {consensus} "
+                f"fresh books (book_consensus {consensus}); name more books or set PROFILE_BOOK_CONSENSUS"
+            )
+        if self.profile_books is None:
+            return (
+                f"invalid setting PROFILE_BOOK_CONSENSUS: {consensus} books required (book_consensus) but "
+                f"profile {name.value} uses {listed}; lower it or set PROFILE_BOOKS"
+            )
+        return (
+            f"invalid settings PROFILE_BOOK_CONSENSUS and PROFILE_BOOKS: {consensus} books required "
+            f"(book_consensus) but only {listed} named"
         )
 
 
-def load_settings(env_file: str | Path | None = ".env") -> Settings:
-    """Settings or a :class:`ConfigError` whose message names the first bad variable, without its value
-    when the variable is a secret."""
+def check_env_file(path: str | Path) -> Path:
+    """``path`` if it is a readable UTF-8 file; otherwise a :class:`ConfigError` saying what is wrong."""
+    p = Path(path)
     try:
-        settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
-        settings.profile()
+        p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"settings file {p} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"settings file {p} is a directory") from None
+    except PermissionError:
+        raise ConfigError(f"settings file {p} cannot be read (permission denied)") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"settings file {p} is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"settings file {p} cannot be read: {exc.strerror or type(exc).__name__}") from None
+    return p
+
+
+def load_settings(env_file: str | Path | None = None) -> Settings:
+    """Settings from the environment plus ``env_file`` (``None``: the environment alone).
+
+    A named file that is missing or unreadable is a :class:`ConfigError`, never a silent fallback to the
+    defaults. Any bad value is a :class:`ConfigError` whose message names the first bad variable, without
+    its value when the variable is a secret.
+    """
+    path = None if env_file is None else check_env_file(env_file)
+    try:
+        settings = Settings(_env_file=path)  # type: ignore[call-arg]
     except ValidationError as exc:
-        err = exc.errors()[0]
-        name = str(err["loc"][0]) if err["loc"] else "settings"
-        detail = err["msg"]
-        if name not in _SECRET_FIELDS and "input" in err and err["type"] != "extra_forbidden":
-            detail += f" (got {str(err['input'])[:60]!r})"
-        if err["type"] == "extra_forbidden":
-            detail = "unknown setting in the .env file"
-        raise ConfigError(f"invalid setting {name.upper()}: {detail}") from None
+        raise ConfigError(_first_error(exc, path)) from None
+    settings.profile()
     return settings
+
+
+def settings_for_command(env_file: str | Path | None) -> Settings:
+    """What every command's ``--env-file`` means: a named file must be readable; without one, ``./.env``
+    is read when it exists and the environment alone is used when it does not."""
+    if env_file is None:
+        return load_settings(DEFAULT_ENV_FILE if DEFAULT_ENV_FILE.exists() else None)
+    return load_settings(env_file)
+
+
+def _first_error(exc: ValidationError, path: Path | None) -> str:
+    err = exc.errors()[0]
+    name = str(err["loc"][0]) if err["loc"] else "settings"
+    detail = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        return f"invalid setting {name.upper()}: unknown setting in {path or 'the settings file'}"
+    if name not in _SECRET_FIELDS and "input" in err:
+        detail += f" (got {str(err['input'])[:60]!r})"
+    return f"invalid setting {name.upper()}: {detail}"
