@@ -3,6 +3,12 @@
 Pure and seeded: the same seed and ``now`` give the same games, tickers, Odds API ids and hidden
 probabilities. Team codes and names come from the mapping team tables, so the board exercises the same
 resolver a live board would.
+
+Only boards a real exchange would list: one pair plays at most once per US-Eastern day, except baseball's
+doubleheaders (two games, same home team, hours apart, ``G1``/``G2`` by start order as Kalshi writes them);
+every ticker and Odds API id names one game, and each game's Kalshi times (ticker date and time, rules date,
+``occurrence_datetime``) come from the same start as its sportsbook ``commence_time``. A crowded board
+moves a game that would break this to a later day instead.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -131,8 +137,62 @@ def _odds_id(seed: int, ticker: str) -> str:
     return hashlib.md5(f"{seed}:{ticker}".encode(), usedforsecurity=False).hexdigest()
 
 
+DOUBLEHEADER_GAP = timedelta(hours=4)
+"""The two games of a generated doubleheader start at least this far apart (a 13:05 and an evening slot)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """A game placed on the calendar, before its ticker (a doubleheader's number depends on its sibling)."""
+
+    info: League
+    away: Team
+    home: Team
+    commence: datetime
+    true_home: float
+
+
+def _day_key(slot: _Slot) -> tuple[str, frozenset[str], date]:
+    return (slot.info.key, frozenset((slot.away.code, slot.home.code)), slot.commence.astimezone(EASTERN).date())
+
+
+def _fits(slot: _Slot, same_day: list[_Slot]) -> bool:
+    """May ``slot`` join the games its pair already plays that Eastern day? Only as game 2 of a baseball
+    doubleheader: same home team, hours apart."""
+    if not same_day:
+        return True
+    if not slot.info.doubleheaders or len(same_day) > 1:
+        return False
+    other = same_day[0]
+    return other.home is slot.home and abs(other.commence - slot.commence) >= DOUBLEHEADER_GAP
+
+
+def _next_day(moment: datetime) -> datetime:
+    """The same Eastern wall-clock time one day later (a DST change does not shift the slot)."""
+    local = moment.astimezone(EASTERN)
+    later = datetime.combine(local.date() + timedelta(days=1), local.time(), EASTERN)
+    return later.astimezone(UTC)
+
+
+def _tickers(slots: list[_Slot]) -> list[str]:
+    """Each slot's event ticker: ``G1``/``G2`` by start order on both games of a doubleheader."""
+    by_day: dict[tuple[str, frozenset[str], date], list[_Slot]] = {}
+    for slot in slots:
+        by_day.setdefault(_day_key(slot), []).append(slot)
+    out: list[str] = []
+    for slot in slots:
+        pair = by_day[_day_key(slot)]
+        number = 0
+        if len(pair) == 2:
+            number = 1 + sorted(pair, key=lambda s: s.commence).index(slot)
+        info = slot.info
+        out.append(event_ticker(info.winner_series, info.key, slot.away, slot.home, slot.commence, number))
+    return out
+
+
 def generate_board(seed: int, games: int, leagues: tuple[str, ...], now: datetime) -> Board:
-    """``games`` games spread round-robin over ``leagues``, starting between 1 hour and 3 days after ``now``."""
+    """``games`` games spread round-robin over ``leagues``, starting between 1 hour and 3 days after ``now``
+    (later on a board too crowded for its pairs to meet at most once a day)."""
     rng = random.Random(seed)
     infos = [league_info(lg) for lg in leagues]
     series = tuple(
@@ -140,7 +200,9 @@ def generate_board(seed: int, games: int, leagues: tuple[str, ...], now: datetim
         for i in infos
     )
     used: dict[str, set[str]] = {i.key: set() for i in infos}
-    out: list[Game] = []
+    slots: list[_Slot] = []
+    by_day: dict[tuple[str, frozenset[str], date], list[_Slot]] = {}
+    base_tickers: set[str] = set()
     earliest = now + timedelta(hours=1)
     for n in range(games):
         info = infos[n % len(infos)]
@@ -154,21 +216,31 @@ def generate_board(seed: int, games: int, leagues: tuple[str, ...], now: datetim
         away, home = rng.sample(free, 2)
         used[info.key].update((away.code, home.code))
         commence = _start_time(rng, info.key, earliest)
-        ticker = event_ticker(info.winner_series, info.key, away, home, commence)
-        if any(g.event_ticker == ticker for g in out):
-            ticker = event_ticker(info.winner_series, info.key, away, home, commence, game_no=2)
-        out.append(
-            Game(
-                league=info.key,
-                sport_key=info.sport_key,
-                series_ticker=info.winner_series,
-                event_ticker=ticker,
-                odds_id=_odds_id(seed, ticker),
-                away=away,
-                home=home,
-                commence=commence,
-                true_home=round(rng.uniform(0.25, 0.75), 4),
-            )
+        slot = _Slot(info, away, home, commence, round(rng.uniform(0.25, 0.75), 4))
+        # Two pairs' codes can spell one ticker (``NJ``+``SJ``-style): a ticker must still name one game.
+        while not _fits(slot, by_day.get(_day_key(slot), [])) or _base_ticker(slot) in base_tickers:
+            slot = _Slot(info, away, home, _next_day(slot.commence), slot.true_home)
+        by_day.setdefault(_day_key(slot), []).append(slot)
+        base_tickers.add(_base_ticker(slot))
+        slots.append(slot)
+    out = [
+        Game(
+            league=slot.info.key,
+            sport_key=slot.info.sport_key,
+            series_ticker=slot.info.winner_series,
+            event_ticker=ticker,
+            odds_id=_odds_id(seed, ticker),
+            away=slot.away,
+            home=slot.home,
+            commence=slot.commence,
+            true_home=slot.true_home,
         )
+        for slot, ticker in zip(slots, _tickers(slots), strict=True)
+    ]
     out.sort(key=lambda g: (g.commence, g.event_ticker))
     return Board(series, tuple(out))
+
+
+def _base_ticker(slot: _Slot) -> str:
+    """The event ticker without a doubleheader number (MLB's carries the start time, so both games differ)."""
+    return event_ticker(slot.info.winner_series, slot.info.key, slot.away, slot.home, slot.commence)
