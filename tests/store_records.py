@@ -24,7 +24,7 @@ TICKER = "KXNFLGAME-26NOV26BUFKC-BUF"
 EVENT = "KXNFLGAME-26NOV26BUFKC"
 
 
-def intent(cid: str = "c1", seconds: float = 0, **changes: Any) -> OrderIntent:
+def intent(cid: str = "c1", seconds: float = 0, base: datetime = T0, **changes: Any) -> OrderIntent:
     base = OrderIntent(
         client_order_id=cid,
         ticker=TICKER,
@@ -36,7 +36,7 @@ def intent(cid: str = "c1", seconds: float = 0, **changes: Any) -> OrderIntent:
         limit_price=Decimal("0.42"),
         time_in_force=TimeInForce.IOC,
         mode=Mode.PAPER,
-        created_at=T0 + timedelta(seconds=seconds),
+        created_at=base + timedelta(seconds=seconds),
         signal_key="sig-1",
         attempt=0,
         exchange_index=3,
@@ -44,11 +44,13 @@ def intent(cid: str = "c1", seconds: float = 0, **changes: Any) -> OrderIntent:
     return replace(base, **changes)
 
 
-def advanced(record: OrderRecord, state: OrderState, seconds: float, **changes: Any) -> OrderRecord:
-    return replace(record, state=state, updated_at=T0 + timedelta(seconds=seconds), **changes)
+def advanced(
+    record: OrderRecord, state: OrderState, seconds: float, base: datetime = T0, **changes: Any
+) -> OrderRecord:
+    return replace(record, state=state, updated_at=base + timedelta(seconds=seconds), **changes)
 
 
-def fill(fill_id: str = "f1", cid: str = "c1", seconds: float = 1, **changes: Any) -> FillRecord:
+def fill(fill_id: str = "f1", cid: str = "c1", seconds: float = 1, base: datetime = T0, **changes: Any) -> FillRecord:
     base = FillRecord(
         fill_id=fill_id,
         client_order_id=cid,
@@ -58,12 +60,16 @@ def fill(fill_id: str = "f1", cid: str = "c1", seconds: float = 1, **changes: An
         count=4,
         price=Decimal("0.41"),
         fee=Decimal("0.07"),
-        ts=T0 + timedelta(seconds=seconds),
+        ts=base + timedelta(seconds=seconds),
         mode=Mode.PAPER,
     )
     return replace(base, **changes)
 
 
-def settlement(ticker: str = TICKER, value: str = "1", seconds: float = 3600, **changes: Any) -> SettlementRecord:
-    base = SettlementRecord(ticker=ticker, event_ticker=EVENT, value=Decimal(value), ts=T0 + timedelta(seconds=seconds))
+def settlement(
+    ticker: str = TICKER, value: str = "1", seconds: float = 3600, base: datetime = T0, **changes: Any
+) -> SettlementRecord:
+    base = SettlementRecord(
+        ticker=ticker, event_ticker=EVENT, value=Decimal(value), ts=base + timedelta(seconds=seconds)
+    )
     return replace(base, **changes)
