@@ -159,7 +159,7 @@ class OrderManager:
             verdict: Verdict
             if pending:
                 unknown = sorted(c for c, s in pending.items() if s is OrderState.UNKNOWN)
-                rule = "unknown_order" if unknown else "order_in_flight"
+                rule = "unknown_orders" if unknown else "order_in_flight"
                 first = (unknown or sorted(pending))[0]
                 what = "of unknown outcome" if unknown else "awaiting acknowledgement"
                 verdict = Refusal(rule, f"{len(pending)} order(s) on {intent.ticker} {what}: {first}")

@@ -131,11 +131,12 @@ class PaperExecutor:
         return result
 
     async def resolve(self, record: OrderRecord) -> Execution:
-        """Paper orders live in this process only: one that was never matched here was never filled."""
+        """Paper orders live in this process only: one interrupted by a restart fills no further, and the
+        fills already recorded for it stand."""
         known = self._done.get(record.client_order_id)
         if known is not None:
             return known
-        return Execution(record.client_order_id, OrderState.REJECTED, reason="paper order was never matched")
+        return Execution(record.client_order_id, OrderState.CANCELLED, reason="paper order interrupted by a restart")
 
     async def cancel(self, record: OrderRecord) -> Execution:
         """Paper orders never rest, so there is nothing to cancel."""
