@@ -56,6 +56,10 @@ PROFILES: dict[ProfileName, Profile] = {
 }
 
 
+OVERRIDABLE = ("min_edge", "book_consensus", "kelly_fraction", "max_quote_age_s", "books", "vig_method", "max_edge")
+"""Profile fields an operator may override, each with a ``PROFILE_<FIELD>`` setting."""
+
+
 @dataclass(frozen=True, slots=True)
 class ProfileOverrides:
     """Operator overrides layered on a named profile (CUSTOM starts from STANDARD)."""
@@ -66,6 +70,7 @@ class ProfileOverrides:
     max_quote_age_s: int | None = None
     books: tuple[str, ...] | None = None
     vig_method: VigMethod | None = None
+    max_edge: Decimal | None = None
 
 
 def profile_name(name: ProfileName | str) -> ProfileName:
@@ -83,7 +88,7 @@ def build_profile(name: ProfileName | str, overrides: ProfileOverrides | None = 
     base = PROFILES.get(key, PROFILES[ProfileName.STANDARD])
     changes: dict[str, object] = {"name": key.value}
     if overrides is not None:
-        for field in ("min_edge", "book_consensus", "kelly_fraction", "max_quote_age_s", "books", "vig_method"):
+        for field in OVERRIDABLE:
             value = getattr(overrides, field)
             if value is not None:
                 changes[field] = value

@@ -17,7 +17,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine.config.books import parse_books
-from engine.config.profiles import Profile, ProfileName, ProfileOverrides, build_profile, profile_name
+from engine.config.profiles import OVERRIDABLE, Profile, ProfileName, ProfileOverrides, build_profile, profile_name
 from engine.errors import ConfigError
 from engine.pricing.vig import VigMethod
 
@@ -26,7 +26,6 @@ ODDS_API_URL = "https://api.the-odds-api.com"
 DEFAULT_ENV_FILE = Path(".env")
 """Read by every command when no ``--env-file`` is given, if it exists in the working directory."""
 _SECRET_FIELDS = frozenset({"odds_api_key"})
-_PROFILE_FIELDS = ("min_edge", "book_consensus", "kelly_fraction", "max_quote_age_s", "books", "vig_method")
 
 
 class Settings(BaseSettings):
@@ -118,7 +117,7 @@ class Settings(BaseSettings):
     def profile_overrides(self) -> dict[str, str]:
         """The ``PROFILE_*`` variables that are set, as ``{"PROFILE_MIN_EDGE": "0.04"}``, in a fixed order."""
         out: dict[str, str] = {}
-        for field in _PROFILE_FIELDS:
+        for field in OVERRIDABLE:
             value = getattr(self, f"profile_{field}")
             if value is not None:
                 out[f"PROFILE_{field.upper()}"] = str(value)
@@ -135,6 +134,7 @@ class Settings(BaseSettings):
             max_quote_age_s=self.profile_max_quote_age_s,
             books=None if self.profile_books is None else tuple(self.profile_books.split(",")),
             vig_method=self.profile_vig_method,
+            max_edge=self.profile_max_edge,
         )
         start = build_profile(name)
         books = overrides.books or start.books

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.config.profiles import PROFILES, ProfileName, ProfileOverrides, build_profile
-from engine.config.settings import load_settings
+from engine.config.settings import Settings, load_settings, settings_for_command
 from engine.errors import ConfigError
 from engine.pricing.vig import VigMethod
 
@@ -119,3 +119,43 @@ def test_cli_reports_bad_setting_in_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.strip().count("\n") == 0 and "TRADING_BANKROLL" in proc.stderr
     assert "sk-very-secret-123" not in proc.stderr + proc.stdout
+
+
+def test_env_example_loads_and_documents_every_setting() -> None:
+    example = Path(__file__).parents[2] / ".env.example"
+    assert load_settings(example).profile().name == "STANDARD"
+    text = example.read_text(encoding="utf-8")
+    assert [name.upper() for name in Settings.model_fields if name.upper() not in text] == []
+
+
+def test_a_named_settings_file_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"settings file .*typo\.env does not exist"):
+        load_settings(tmp_path / "typo.env")
+    assert settings_for_command(None).kalshi_base_url.startswith("https://")  # no ./.env: environment only
+    (tmp_path / ".env").write_text("KALSHI_BASE_URL=http://127.0.0.1:9/trade-api/v2\n", encoding="utf-8")
+    assert settings_for_command(None).kalshi_base_url == "http://127.0.0.1:9/trade-api/v2"
+
+
+def test_environment_wins_over_the_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    env = tmp_path / "s.env"
+    env.write_text("TRADING_BANKROLL=500\n", encoding="utf-8")
+    monkeypatch.setenv("TRADING_BANKROLL", "700")
+    assert load_settings(env).trading_bankroll == D(700)
+
+
+def test_profile_overrides_apply_on_any_base(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROFILE_KELLY_FRACTION", "0.1")
+    monkeypatch.setenv("PROFILE_MAX_EDGE", "0.2")
+    s = load_settings(None)
+    assert s.profile_overrides() == {"PROFILE_KELLY_FRACTION": "0.1", "PROFILE_MAX_EDGE": "0.2"}
+    for base in ProfileName:
+        p = s.profile(base)
+        assert (p.name, p.kelly_fraction, p.max_edge) == (base.value, D("0.1"), D("0.2"))
+    assert s.profile(ProfileName.CONSERVATIVE).min_edge == D("0.06")
+
+
+def test_consensus_above_the_books_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROFILE_BOOKS", "draftkings,fanduel")
+    monkeypatch.setenv("PROFILE_BOOK_CONSENSUS", "3")
+    with pytest.raises(ConfigError, match="PROFILE_BOOK_CONSENSUS and PROFILE_BOOKS"):
+        load_settings(None)
