@@ -5,7 +5,7 @@ Binary floats never hold a price, fee, cost or P&L here; probabilities may be fl
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -43,6 +43,15 @@ def parse_price(value: object) -> Decimal:
     return price
 
 
+def parse_level_price(value: object) -> Decimal:
+    """An order book level's price: strictly between 0 and 1 dollars. A bid at 1 would make the opposite ask
+    free (and a bid at 0 buys nothing), which no real book shows; such a level is a bad entry, not a quote."""
+    price = parse_price(value)
+    if price in (ZERO, ONE):
+        raise ValueError(f"order book price {value!r} is not strictly between 0 and 1 dollars")
+    return price
+
+
 def parse_count(value: object) -> Decimal:
     """A Kalshi ``*_fp`` contract count: a non-negative decimal string."""
     count = parse_decimal(value)
@@ -71,17 +80,29 @@ def to_decimal(probability: float) -> Decimal:
     return Decimal(repr(probability))
 
 
+def _exact(amount: Decimal) -> Context:
+    """A context wide enough that normalising ``amount`` or padding it to four places never rounds it: the
+    default 28 digits would round a 29-digit amount and refuse to pad a bankroll of 1e26 to cents."""
+    if not amount.is_finite():
+        raise ValueError(f"cannot show a non-finite amount {amount}")
+    digits, exponent = len(amount.as_tuple().digits), amount.as_tuple().exponent
+    assert isinstance(exponent, int)
+    return Context(prec=digits + max(exponent, 0) + 5)
+
+
 def money_str(amount: Decimal) -> str:
     """Dollars without float noise or trailing zeros past the cent: 47.400000 -> "47.40", 0.000097 -> "0.000097"."""
-    normal = amount.normalize()
+    exact = _exact(amount)
+    normal = amount.normalize(exact)
     if normal.as_tuple().exponent >= -2:  # type: ignore[operator]
-        normal = normal.quantize(CENT)
+        normal = normal.quantize(CENT, context=exact)
     return format(normal, "f")
 
 
 def price_str(price: Decimal) -> str:
     """A price in Kalshi's own four-decimal form ("0.4200"), or longer only when it has more digits."""
-    normal = price.normalize()
+    exact = _exact(price)
+    normal = price.normalize(exact)
     if normal.as_tuple().exponent >= -4:  # type: ignore[operator]
-        normal = normal.quantize(CENTICENT)
+        normal = normal.quantize(CENTICENT, context=exact)
     return format(normal, "f")

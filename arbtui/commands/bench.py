@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from engine.connectors.bench import bench_connectors
@@ -13,6 +14,21 @@ from engine.detection.bench import bench_detection
 from engine.mapping.bench import bench_mapping
 
 PARTS = ("detection", "mapping", "connectors")
+
+
+def at_least(low: int) -> Callable[[str], int]:
+    """An integer option with a floor: a board needs one game (two markets), a timing one pass."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    return parse
 
 
 def register(sub: Any) -> None:
@@ -24,8 +40,8 @@ def register(sub: Any) -> None:
         "events. connectors: WebSocket book updates per second and REST round trips against the local "
         "simulator. Timings are for this machine; nothing is asserted.",
     )
-    parser.add_argument("--markets", type=int, default=2000, help="Kalshi markets on the detection board")
-    parser.add_argument("--repeat", type=int, default=20, help="full detection passes to time")
+    parser.add_argument("--markets", type=at_least(2), default=2000, help="Kalshi markets on the detection board")
+    parser.add_argument("--repeat", type=at_least(1), default=20, help="full detection passes to time")
     parser.add_argument("--only", choices=PARTS, action="append", help="run only these parts (repeatable)")
     parser.set_defaults(func=run)
 

@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,13 @@ from engine.config.settings import Settings, settings_for_command
 from engine.connectors.capture import CaptureReport, capture_snapshot
 from engine.connectors.kalshi.rest import KalshiRestClient
 from engine.connectors.odds_api.client import OddsApiClient
+from engine.errors import ArbError
 from engine.mapping.teams import LEAGUES
 from engine.markets.snapshot import parse_snapshot
+
+
+class CaptureOutputError(ArbError):
+    """The snapshot file cannot be written where ``--out`` says."""
 
 
 def _csv(text: str) -> list[str]:
@@ -46,9 +52,14 @@ def run(args: argparse.Namespace) -> int:
         if unknown:
             print(f"arbtui capture: unknown leagues {unknown}; known: {', '.join(LEAGUES)}", file=sys.stderr)
             return 2
-    doc, report = asyncio.run(_capture(settings, args))
-    parsed = parse_snapshot(doc)  # what scan will see; refuse to write something it cannot read
-    _write_atomic(args.out, doc)
+    # The output must be writable before the first request: a capture spends Odds API credits.
+    tmp = _open_temp(args.out)
+    try:
+        doc, report = asyncio.run(_capture(settings, args))
+        parsed = parse_snapshot(doc)  # what scan will see; refuse to write something it cannot read
+        _write_atomic(tmp, args.out, doc)
+    finally:
+        tmp.unlink(missing_ok=True)  # on success it was renamed away; on any failure nothing is left behind
     _print_report(args.out, report, len(parsed.errors))
     return 0
 
@@ -64,10 +75,32 @@ async def _capture(settings: Settings, args: argparse.Namespace) -> tuple[dict[s
             )
 
 
-def _write_atomic(path: Path, doc: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+def _open_temp(out: Path) -> Path:
+    """Create the temporary file next to ``out`` (proving the directory exists and is writable) and return
+    its path; :func:`_write_atomic` later fills it and renames it over ``out``."""
+    if out.is_dir():
+        raise CaptureOutputError(f"--out {out} is a directory; name a file")
+    if not out.parent.is_dir():
+        raise CaptureOutputError(f"--out {out}: directory {out.parent} does not exist")
+    try:
+        fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise CaptureOutputError(f"--out {out} cannot be written: {exc.strerror}") from None
+    try:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.fchmod(fd, 0o666 & ~mask)  # market data, not a secret: the mode a plain write would give
+    finally:
+        os.close(fd)
+    return Path(name)
+
+
+def _write_atomic(tmp: Path, out: Path, doc: dict[str, Any]) -> None:
+    try:
+        tmp.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise CaptureOutputError(f"--out {out} cannot be written: {exc.strerror or exc}") from None
 
 
 def _print_report(path: Path, report: CaptureReport, bad_entries: int) -> None:

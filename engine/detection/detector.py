@@ -19,6 +19,7 @@ from engine.detection.signals import Side, Signal, Skip
 from engine.mapping.types import MappingResult, MarketMatch
 from engine.markets.kalshi import KalshiMarket, Orderbook, SeriesInfo
 from engine.markets.odds import OddsEvent
+from engine.money import ONE, ZERO
 from engine.pricing.fees import DEFAULT_FEES, FeeSchedule
 
 
@@ -34,6 +35,12 @@ class DetectionContext:
     def fees_for(self, market: KalshiMarket) -> FeeSchedule:
         info = self.series.get(market.series_ticker)
         return info.fees if info is not None else DEFAULT_FEES
+
+
+def in_range(book: Orderbook) -> bool:
+    """Every level strictly between $0 and $1. The parsers refuse other levels, but a book built elsewhere
+    (tests, a feed applying deltas) could hold one, and a $0 ask would be sized as a free contract."""
+    return all(ZERO < level.price < ONE for level in (*book.yes_bids, *book.no_bids))
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +68,8 @@ def evaluate_market(
         return MarketResult(skip=Skip(market.ticker, "game has started (pre-game only)"))
     if book is None:
         return MarketResult(skip=Skip(market.ticker, "no orderbook"))
+    if not in_range(book):
+        return MarketResult(skip=Skip(market.ticker, "orderbook has a level outside 0..1 dollars"))
     fees = ctx.fees_for(market)
     if not fees.supported:
         return MarketResult(skip=Skip(market.ticker, f"fee_type {fees.fee_type.value} is not modelled"))
@@ -88,6 +97,8 @@ def evaluate_group(
 ) -> tuple[Signal, ...]:
     """Kalshi-only arbitrage over one exhaustive event (all YES or all NO)."""
     if any(not m.is_active for m in group):
+        return ()
+    if any(not in_range(books[m.ticker]) for m in group if m.ticker in books):
         return ()
     fees = ctx.fees_for(group[0])
     if not fees.supported:

@@ -12,7 +12,7 @@ from engine.detection.quotes import BookView
 from engine.detection.signals import Side, Signal, SignalKind
 from engine.mapping.types import MarketMatch
 from engine.markets.kalshi import Orderbook
-from engine.money import ONE, to_decimal
+from engine.money import ONE, ZERO, to_decimal
 from engine.pricing.fees import FeeSchedule
 
 
@@ -61,7 +61,7 @@ def edge_signal(
         return None
 
     p_eff = ask + fee
-    if p_eff >= ONE:
+    if p_eff <= ZERO or p_eff >= ONE:  # a free or certain-loss ask has no Kelly size (and would divide by 0)
         return None
     kelly = (fair_d - p_eff) / (ONE - p_eff)
     kelly_count = whole(profile.kelly_fraction * kelly * bankroll / p_eff)

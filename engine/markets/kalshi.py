@@ -11,7 +11,7 @@ from typing import Any
 
 from engine.errors import PayloadError
 from engine.markets.fields import FieldReader
-from engine.money import ONE, ZERO, parse_count, parse_price
+from engine.money import ONE, ZERO, parse_count, parse_level_price
 from engine.pricing.fees import DEFAULT_FEES, FeeSchedule, FeeType
 
 ACTIVE = "active"
@@ -139,7 +139,7 @@ def _levels(ticker: str, book: dict[str, Any], name: str) -> tuple[Level, ...]:
             problem = f"expected a [price_dollars, count_fp] pair, got {entry!r}"
             raise PayloadError("kalshi orderbook", ticker, where, problem)
         try:
-            price = parse_price(entry[0])
+            price = parse_level_price(entry[0])
             count = parse_count(entry[1])
         except ValueError as exc:
             raise PayloadError("kalshi orderbook", ticker, where, str(exc)) from None

@@ -8,6 +8,7 @@ twice is merged when the copies are identical and refused when they differ (:mod
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -133,8 +134,18 @@ def load_snapshot(path: str | Path) -> Snapshot:
         raise SnapshotError(f"snapshot file {p} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SnapshotError(f"snapshot file {p} cannot be read: {exc}") from None
+    return parse_snapshot(decode_snapshot_json(text, str(p)))
+
+
+def decode_snapshot_json(text: str, where: str) -> object:
+    """``json.loads`` with every way it can refuse a hostile file turned into a :class:`SnapshotError`: a
+    document nested too deep for the parser, or an integer longer than Python converts (4,300 digits)."""
     try:
-        doc = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SnapshotError(f"snapshot file {p} is not valid JSON: {exc}") from None
-    return parse_snapshot(doc)
+        raise SnapshotError(f"snapshot file {where} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise SnapshotError(f"snapshot file {where} is nested too deeply to read") from None
+    except ValueError:  # the only other ValueError json raises: int() refuses an over-long number
+        limit = sys.get_int_max_str_digits()
+        raise SnapshotError(f"snapshot file {where} holds a number longer than {limit} digits") from None

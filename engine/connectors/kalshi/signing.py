@@ -22,6 +22,9 @@ ACCESS_TIMESTAMP = "KALSHI-ACCESS-TIMESTAMP"
 ACCESS_SIGNATURE = "KALSHI-ACCESS-SIGNATURE"
 AUTH_HEADERS = frozenset({ACCESS_KEY, ACCESS_TIMESTAMP, ACCESS_SIGNATURE})
 
+MIN_KEY_BITS = 2048
+"""Shorter RSA keys are no longer considered safe (NIST SP 800-131A) and below 528 bits cannot sign at all."""
+
 PSS_PADDING = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
 
 
@@ -56,6 +59,10 @@ def load_private_key(path: Path | str) -> rsa.RSAPrivateKey:
         raise KeyFileError(f"Kalshi private key file {p} is not an unencrypted PEM private key") from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise KeyFileError(f"Kalshi private key file {p} holds a {type(key).__name__}, not an RSA key")
+    if key.key_size < MIN_KEY_BITS:
+        raise KeyFileError(
+            f"Kalshi private key file {p} holds a {key.key_size}-bit RSA key; at least {MIN_KEY_BITS} bits needed"
+        )
     return key
 
 
