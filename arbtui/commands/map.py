@@ -100,6 +100,8 @@ def _run(args: argparse.Namespace) -> int:
     out = sys.stdout
     for error in snapshot.errors:
         print(f"skipped bad payload: {error}", file=sys.stderr)
+    for note in snapshot.notes:
+        print(f"duplicate merged: {note}", file=sys.stderr)
     if args.json:
         for row in table:
             out.write(json.dumps(row) + "\n")

@@ -170,6 +170,7 @@ def print_report(report: ScanReport, bets: list[BetRow], profile: str) -> None:
         ("not priced", [(s.ticker, s.reason) for s in report.result.skipped if s.ticker not in unmatched]),
         ("unmatched", [(u.ticker, u.reason) for u in report.unmatched]),
         ("bad payloads skipped", [("", str(e)) for e in report.errors]),
+        ("duplicates merged", [("", note) for note in report.notes]),
     )
     for title, items in sections:
         if items:
