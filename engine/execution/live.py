@@ -177,7 +177,8 @@ class LiveExecutor:
                 return ()
             try:
                 raw = await self.rest.fills(order_id=order_id)
-                fills = tuple(sorted((fill_record(intent, f, self.now()) for f in raw), key=lambda f: f.ts))
+                # listed newest first; oldest first here, so fills of one instant keep their execution order
+                fills = tuple(sorted((fill_record(intent, f, self.now()) for f in reversed(raw)), key=lambda f: f.ts))
             except (ApiError, TransportError, ValueError) as exc:
                 log.warning("fills of order %s not read: %s", order_id, exc)
             if sum(f.count for f in fills) >= expected:
