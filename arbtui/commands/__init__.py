@@ -3,4 +3,17 @@
 ``func(args) -> int`` is the exit code. Add a module here and its name to ``COMMANDS``.
 """
 
-COMMANDS: tuple[str, ...] = ("scan", "bench", "doctor", "capture", "sim", "map", "audit")
+COMMANDS: tuple[str, ...] = (
+    "scan",
+    "bench",
+    "doctor",
+    "capture",
+    "sim",
+    "map",
+    "audit",
+    "status",
+    "halt",
+    "kill",
+    "resume",
+    "profile",
+)
