@@ -20,6 +20,7 @@ class Faults:
     _malformed_ws: int = 0
     _seq_gap: list[str | None] = field(default_factory=list)
     _reset_after_order: bool = False
+    _ack_delay_s: float = 0.0
     _misdescribe_cancel: bool = False
     _drop_hooks: list[Callable[[], None]] = field(default_factory=list)
 
@@ -46,6 +47,15 @@ class Faults:
     def reset_after_next_order(self) -> None:
         """The next order POST is placed, then its TCP connection is dropped before any response."""
         self._reset_after_order = True
+
+    def hold_next_order_ack(self, seconds: float) -> None:
+        """The next order POST is placed at once, then its response is held back ``seconds`` (a process can
+        die between the send and the acknowledgement with the order standing)."""
+        self._ack_delay_s = seconds
+
+    def take_ack_delay(self) -> float:
+        delay, self._ack_delay_s = self._ack_delay_s, 0.0
+        return delay
 
     def misdescribe_next_cancel(self) -> None:
         """The next V2 cancel executes, but its response describes another order (a documented venue issue,

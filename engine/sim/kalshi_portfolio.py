@@ -7,6 +7,7 @@ Orders follow Create Order (V2): ``POST /portfolio/events/orders`` with ``side``
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -136,6 +137,9 @@ async def create_order(request: web.Request) -> web.StreamResponse:
         order = ctx.exchange.place_order(**fields, now=now)
     except OrderRejected as exc:
         return error(exc.status, exc.code, str(exc))
+    delay = ctx.faults.take_ack_delay()
+    if delay > 0:
+        await asyncio.sleep(delay)
     if ctx.faults.take_reset_after_order() and request.transport is not None:
         request.transport.abort()  # the order stands; the client never learns its outcome
         return web.Response(status=201)
