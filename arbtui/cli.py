@@ -45,11 +45,21 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"arbtui.commands.{name}")
         module.register(sub)
     for command in sub.choices.values():
-        # SUPPRESS: ``arbtui --verbose scan`` keeps the flag instead of the subcommand resetting it to False
-        command.add_argument(
-            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="on an error, print the traceback"
-        )
+        _add_verbose(command)
     return parser
+
+
+def _add_verbose(command: argparse.ArgumentParser) -> None:
+    """``--verbose`` on every command. SUPPRESS: ``arbtui --verbose scan`` keeps the flag instead of the
+    subcommand resetting it to False. A command that defines ``-v`` itself keeps it and gets ``--verbose`` only."""
+    for flags in (("-v", "--verbose"), ("--verbose",)):
+        try:
+            command.add_argument(
+                *flags, action="store_true", default=argparse.SUPPRESS, help="on an error, print the traceback"
+            )
+            return
+        except argparse.ArgumentError:
+            continue
 
 
 def one_line(exc: BaseException) -> str:

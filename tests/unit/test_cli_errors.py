@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from arbtui.cli import INTERRUPTED, main, one_line
-from arbtui.commands import doctor
+from arbtui.commands import COMMANDS, doctor
 from arbtui.commands import scan as scan_command
 from engine.config.profiles import PROFILES, ProfileName
 from engine.detection.detector import DetectionContext, evaluate_group, evaluate_market
@@ -107,7 +107,7 @@ def test_one_line_masks_keys_in_urls_and_caps_the_length() -> None:
 
 
 def test_every_command_takes_verbose(capsys: pytest.CaptureFixture[str]) -> None:
-    for command in ("scan", "bench", "doctor", "capture", "sim", "map"):
+    for command in COMMANDS:
         code, out, _ = run_main(capsys, command, "--help")
         assert code == 0 and "--verbose" in out, command
 
