@@ -51,10 +51,13 @@ def _complete(event_ticker: str, markets: list[KalshiMarket]) -> tuple[KalshiMar
         return None
     league = found[0]
     try:
-        codes = parse_event_ticker(event_ticker).codes
+        ticker = parse_event_ticker(event_ticker)
         suffixes = [parse_suffix(m.suffix) for m in markets]
     except TickerError:
         return None
+    if ticker.game is not None and not league.doubleheaders:
+        return None  # not Kalshi's grammar (it numbers games only in baseball): the resolver refuses it too
+    codes = ticker.codes
     if any(m.market_type != "binary" or not m.ticker.startswith(event_ticker + "-") for m in markets):
         return None
     by_code: dict[str, KalshiMarket] = {}
