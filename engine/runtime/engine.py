@@ -1,0 +1,420 @@
+"""The running engine: inputs -> pipeline -> signals -> desk (breaker, orders, store), commands, snapshots.
+
+Every input (the market universe, an Odds API response, a book change, a re-evaluation tick, an operator
+command) goes through one ``apply_*`` method that records it when recording and then hands it to the pure
+:class:`~engine.runtime.pipeline.Pipeline`; the live feeds (:mod:`engine.runtime.feeds`) and a replay of a
+recording call the same methods, which is what makes a replay reproduce a run. New and changed signals are
+put in a latest-value mailbox that the order path drains on its own task, so a slow store or exchange never
+stalls detection; the order path re-checks each signal is still live and its book still trusted first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from engine.clock import Clock
+from engine.config.profiles import Profile
+from engine.detection.signals import Side, Signal
+from engine.errors import ArbError, PayloadError
+from engine.execution.model import Mode
+from engine.mapping.cache import Mapper
+from engine.mapping.teams import league_of_series
+from engine.markets.kalshi import KalshiMarket, Orderbook, SeriesInfo, parse_market, parse_series
+from engine.markets.odds import OddsEvent, parse_odds_event
+from engine.portfolio.ledger import LedgerError
+from engine.risk.proposal import FeedState
+from engine.runtime.desk import Desk, MarketInfo
+from engine.runtime.health import FeedMonitor
+from engine.runtime.lag import LagMonitor
+from engine.runtime.mailbox import DropQueue, KeyedLatest
+from engine.runtime.pipeline import Pipeline, SignalDiff, SignalKey, Universe
+from engine.runtime.recording import Recorder, book_doc
+from engine.runtime.snapshot import (
+    BreakerView,
+    EngineSnapshot,
+    FeedHealth,
+    LimitUsage,
+    MarketCounts,
+    OrderCounts,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineEvent:
+    """One line worth an operator's attention: a signal, an order, a fill, a breaker or feed change."""
+
+    ts: datetime
+    kind: str
+    message: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class ReplayClock:
+    """A clock that is wherever the replay says it is (never backwards)."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+
+    def now(self) -> datetime:
+        return self._now
+
+    def ms(self) -> int:
+        return int(self._now.timestamp() * 1000)
+
+    def set(self, ts: datetime) -> None:
+        self._now = max(self._now, ts)
+
+
+class Engine:
+    """One engine: its pipeline, its desk and its feeds' health. See :mod:`engine.runtime.control_api`."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        desk: Desk,
+        clock: Clock,
+        profiles: Callable[[str], Profile],
+        *,
+        demo: bool = False,
+        recorder: Recorder | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        max_events: int = 10_000,
+    ) -> None:
+        self.pipeline = pipeline
+        self.desk = desk
+        self.clock = clock
+        self._profiles = profiles
+        self.demo = demo
+        self.recorder = recorder
+        self.monotonic = monotonic
+        self.mapper = Mapper()
+        self.events: DropQueue[EngineEvent] = DropQueue("events", max_events)
+        self.orders_box: KeyedLatest[SignalKey, Signal] = KeyedLatest("orders")
+        self.lag = LagMonitor(monotonic=monotonic)
+        self.monitors: dict[str, FeedMonitor] = {}
+        self.extra_health: dict[str, Callable[[], dict[str, Any]]] = {}
+        self.subscribed: Callable[[], int] = lambda: 0
+        self.started_at = clock.now()
+        self.book_seen_at: dict[str, datetime] = {}
+        self.ticker_seen: dict[str, tuple[datetime, Decimal | None, Decimal | None]] = {}
+        self.cash_override: Decimal | None = None
+        """Live mode: the exchange balance last read; paper mode uses the ledger's cash."""
+        self.stopping = False
+        self._snapshot: EngineSnapshot | None = None
+        self._last_feed_states: dict[str, str] = {}
+        self._last_breaker = desk.guard.mode.value
+        desk.facts = self
+        self._orders = OrderCounts()
+        self._in_flight: asyncio.Task[Any] | None = None
+        self.rejections: dict[str, int] = {}
+        self.rebuild_needed = asyncio.Event()
+
+    # -- events ---------------------------------------------------------------------------------------
+
+    def emit(self, kind: str, message: str, **data: Any) -> None:
+        self.events.put(EngineEvent(self.clock.now(), kind, message, data))
+
+    def monitor(self, name: str, stale_after_s: float) -> FeedMonitor:
+        m = self.monitors.get(name)
+        if m is None:
+            m = self.monitors[name] = FeedMonitor(name, stale_after_s)
+        return m
+
+    # -- inputs ---------------------------------------------------------------------------------------
+
+    def _record(self, kind: str, **data: Any) -> None:
+        if self.recorder is not None:
+            self.recorder.record(kind, self.clock.now(), **data)
+
+    def apply_universe(self, series_raw: Sequence[Any], markets_raw: Sequence[Any]) -> None:
+        """The markets discovery found (raw, as served) become the board, mapped against the quotes held."""
+        self._record("universe", series=list(series_raw), markets=list(markets_raw))
+        series: dict[str, SeriesInfo] = {}
+        for raw in series_raw:
+            try:
+                info = parse_series(raw)
+            except PayloadError as exc:
+                log.warning("discovery: skipped a bad series: %s", exc)
+                continue
+            series[info.ticker] = info
+        markets: list[KalshiMarket] = []
+        for raw in markets_raw:
+            try:
+                markets.append(parse_market(raw))
+            except PayloadError as exc:
+                log.warning("discovery: skipped a bad market: %s", exc)
+        self._set_universe(tuple(markets), series)
+
+    def _set_universe(self, markets: tuple[KalshiMarket, ...], series: dict[str, SeriesInfo]) -> None:
+        now = self.clock.now()
+        mapping = self.mapper.map(markets, list(self.pipeline.events.values()), now)
+        before = len(self.pipeline.universe.mapping.matches)
+        self._handle(self.pipeline.set_universe(Universe(markets, series, mapping), now), now)
+        if len(mapping.matches) != before:
+            self.emit("mapping", f"{len(markets)} markets discovered, {len(mapping.matches)} mapped",
+                      discovered=len(markets), mapped=len(mapping.matches))  # fmt: skip
+
+    def apply_odds(self, sport: str, raw_events: Sequence[Any]) -> None:
+        self._record("odds", sport=sport, events=list(raw_events))
+        now = self.clock.now()
+        parsed: list[OddsEvent] = []
+        for raw in raw_events:
+            try:
+                parsed.append(parse_odds_event(raw, american=True))
+            except PayloadError as exc:
+                log.warning("odds api: skipped a bad event: %s", exc)
+        new_ids = {e.id for e in parsed} - self.pipeline.events.keys()
+        self._handle(self.pipeline.on_odds(parsed, now), now)
+        if new_ids and self.pipeline.universe.markets:
+            universe = self.pipeline.universe  # games the mapping had no quotes for may map now
+            self._set_universe(universe.markets, dict(universe.series))
+
+    def apply_book(self, ticker: str, book: Orderbook | None) -> None:
+        self._record("book", ticker=ticker, **book_doc(book))
+        now = self.clock.now()
+        if book is not None:
+            self.book_seen_at[ticker] = now
+        self._handle(self.pipeline.on_book(ticker, book, now), now)
+
+    def apply_tick(self) -> None:
+        self._record("tick")
+        now = self.clock.now()
+        self._handle(self.pipeline.tick(now), now)
+
+    def note_ticker(self, ticker: str, yes_bid: Decimal | None, yes_ask: Decimal | None) -> None:
+        self.ticker_seen[ticker] = (self.clock.now(), yes_bid, yes_ask)
+
+    def _handle(self, diff: SignalDiff, now: datetime) -> None:
+        if not diff:
+            return
+        self.pipeline.note_seen(diff, now)
+        for s in diff.appeared:
+            data = s.to_json()
+            self.emit("signal", f"signal {s.kind.value} {s.ticker} {s.side.value.upper()} ask {data['ask']} "
+                      f"count {s.count} ev {data['ev']}", **data)  # fmt: skip
+        for s in (*diff.appeared, *diff.changed):
+            self.orders_box.put(s.key, s)
+        for s in diff.gone:
+            self.orders_box.discard(s.key)
+
+    # -- the order path ---------------------------------------------------------------------------------
+
+    def _actionable(self, key: SignalKey, signal: Signal) -> bool:
+        """Only the signal as it stands now, on books still trusted: a stale signal is never acted on."""
+        if self.pipeline.live.get(key) != signal:
+            return False
+        tickers = signal.tickers or (signal.ticker,)
+        return all(t in self.pipeline.books for t in tickers)
+
+    async def _submit(self, key: SignalKey, signal: Signal) -> None:
+        if self.stopping or not self._actionable(key, signal):
+            return
+        first_seen = self.pipeline.first_seen.get(key, self.clock.now())
+        try:
+            outcome = await self.desk.submit(signal, first_seen)
+        except (ArbError, LedgerError) as exc:
+            log.error("order path for %s %s failed: %s", signal.ticker, signal.side.value, exc)
+            self.emit("error", f"order path for {signal.ticker} failed: {exc}", ticker=signal.ticker)
+            return
+        for p in outcome.placements:
+            if not p.allowed:
+                self.rejections[p.rule] = self.rejections.get(p.rule, 0) + 1
+                log.debug("order on %s refused: %s %s", p.intent.ticker, p.rule, p.detail)
+                continue
+            record = p.record
+            state = record.state.value if record is not None else "?"
+            filled = record.filled_count if record is not None else 0
+            i = p.intent
+            self.emit("order", f"order {i.mode.value.upper()} buy {i.count} {i.side.value.upper()} {i.ticker} "
+                      f"limit {i.limit_price} -> {state}, {filled} filled", client_order_id=i.client_order_id,
+                      ticker=i.ticker, side=i.side.value, count=i.count, limit_price=str(i.limit_price),
+                      state=state, filled=filled, mode=i.mode.value)  # fmt: skip
+            if record is not None and filled:
+                for f in await self.desk.manager.store.fills(client_order_id=record.client_order_id):
+                    self.emit("fill", f"fill {f.count} {f.side.value.upper()} {f.ticker} at {f.price} fee {f.fee}",
+                              fill_id=f.fill_id, client_order_id=f.client_order_id, ticker=f.ticker,
+                              side=f.side.value, count=f.count, price=str(f.price), fee=str(f.fee),
+                              mode=f.mode.value)  # fmt: skip
+        self._check_breaker()
+
+    async def drain_orders(self) -> None:
+        """Act on every pending signal now (a replay does this after each input, so runs are repeatable)."""
+        while (item := self.orders_box.take_nowait()) is not None:
+            await self._submit(*item)
+
+    async def run_orders(self) -> None:
+        while not self.stopping:
+            key, signal = await self.orders_box.take()
+            self._in_flight = asyncio.ensure_future(self._submit(key, signal))
+            try:
+                await asyncio.shield(self._in_flight)
+            finally:
+                self._in_flight = None
+
+    async def finish_in_flight(self, timeout_s: float) -> None:
+        """Stop: no new order; the one being placed finishes (resolved, or left SENT/UNKNOWN in the store
+        for the next start's recovery) within ``timeout_s``."""
+        self.stopping = True
+        task = self._in_flight
+        if task is not None:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(task), timeout_s)
+
+    # -- commands (engine.runtime.control_api.EngineControl) -------------------------------------------
+
+    async def halt(self, reason: str) -> None:
+        self._record("halt", reason=reason)
+        await self.desk.kill_switch.halt(reason)
+        self._check_breaker()
+
+    async def kill(self, reason: str) -> None:
+        self._record("kill", reason=reason)
+        report = await self.desk.kill_switch.kill(reason)
+        self.emit("kill", f"kill: {len(report.cancelled)} orders cancelled, {len(report.triggered)} groups "
+                  f"triggered" + ("" if report.complete else f"; errors: {'; '.join(report.errors)}"),
+                  reason=reason, complete=report.complete)  # fmt: skip
+        self._check_breaker()
+
+    async def resume(self) -> None:
+        self._record("resume")
+        await self.desk.kill_switch.resume()
+        self._check_breaker()
+
+    async def set_profile(self, name: str) -> None:
+        profile = self._profiles(name)  # an unknown name raises ConfigError listing the known ones
+        self._record("profile", name=profile.name)
+        self.pipeline.set_profile(profile)
+        await self.desk.manager.store.record_profile_change(profile.name, {}, self.clock.now())
+        self.emit("profile", f"profile {profile.name} (from the next evaluation)", profile=profile.name)
+
+    # -- snapshots ------------------------------------------------------------------------------------
+
+    def _check_breaker(self) -> None:
+        state = self.desk.guard.state
+        value = state.mode.value
+        if value != self._last_breaker:
+            reason = state.reason
+            self.emit("breaker", f"breaker {self._last_breaker or '?'} -> {value}" + (f": {reason}" if reason else ""),
+                      state=value, reason=reason)  # fmt: skip
+            self._last_breaker = value
+
+    def _breaker_view(self) -> BreakerView:
+        state, limits = self.desk.guard.state, self.desk.guard.limits
+        day = state.day
+        usage = {
+            "daily_loss": LimitUsage(str(limits.max_daily_loss), str(day.loss)),
+            "daily_trades": LimitUsage(str(limits.max_daily_trades), str(day.trades)),
+            "daily_contracts": LimitUsage(str(limits.max_daily_contracts), str(day.contracts)),
+            "daily_fees": LimitUsage(str(limits.max_daily_fees), str(day.fees)),
+            "consecutive_losses": LimitUsage(str(limits.max_consecutive_losses), str(state.consecutive_losses)),
+            "total_exposure": LimitUsage(
+                str(limits.bankroll * limits.max_total_exposure), str(self.desk.positions().exposure)
+            ),
+        }
+        return BreakerView(state.mode.value.upper(), state.reason, usage)
+
+    def feed_health(self) -> tuple[FeedHealth, ...]:
+        now = self.monotonic()
+        out = []
+        for name, m in self.monitors.items():
+            extra = self.extra_health.get(name)
+            out.append(m.assess(now, extra() if extra is not None else None))
+        return tuple(out)
+
+    def _mark(self, ticker: str, side: Side) -> Decimal | None:
+        book = self.pipeline.books.get(ticker)
+        if book is None:
+            return None
+        bids = book.yes_bids if side is Side.YES else book.no_bids
+        return bids[0].price if bids else None
+
+    async def refresh_orders(self) -> None:
+        open_, unknown = await self.desk.open_orders()
+        self._orders = OrderCounts(open_, unknown, self.desk.sent, self.desk.fills)
+
+    def build_snapshot(self) -> EngineSnapshot:
+        now = self.clock.now()
+        feeds = self.feed_health()
+        for f in feeds:
+            before = self._last_feed_states.get(f.name)
+            if before != f.state.value:
+                self._last_feed_states[f.name] = f.state.value
+                self.emit("feed", f"feed {f.name}: {before or 'new'} -> {f.state.value}"
+                          + (f" ({f.detail})" if f.detail else ""), feed=f.name, state=f.state.value)  # fmt: skip
+        self._check_breaker()
+        universe = self.pipeline.universe
+        snap = EngineSnapshot(
+            ts=now,
+            mode=self.desk.mode.value.upper(),
+            demo=self.demo,
+            profile=self.pipeline.profile.name,
+            breaker=self._breaker_view(),
+            feeds=feeds,
+            loop_lag=self.lag.stats(),
+            markets=MarketCounts(len(universe.markets), len(universe.mapping.matches), self.subscribed()),
+            signals=self.pipeline.signals(),
+            orders=OrderCounts(self._orders.open, self._orders.unknown, self.desk.sent, self.desk.fills),
+            positions=self.desk.positions(),
+            pnl=self.desk.pnl(self._mark),
+            drops={
+                "events": self.events.dropped,
+                "orders_coalesced": self.orders_box.overwritten,
+                "orders_dropped": self.orders_box.dropped,
+            },
+            evaluation_errors=self.pipeline.errors,
+            started_at=self.started_at,
+        )
+        self._snapshot = snap
+        return snap
+
+    def snapshot(self) -> EngineSnapshot:
+        """The latest snapshot (built by the snapshot task); never waits on the pipeline."""
+        return self._snapshot if self._snapshot is not None else self.build_snapshot()
+
+    # -- what the desk asks (engine.runtime.desk.MarketFacts) ------------------------------------------
+
+    def info(self, ticker: str) -> MarketInfo | None:
+        market = self.pipeline.board.markets.get(ticker)
+        if market is None:
+            return None
+        found = league_of_series(market.series_ticker)
+        league = found[0].key if found is not None else ""
+        series = self.pipeline.universe.series.get(market.series_ticker)
+        fees = self.pipeline.board.ctx.fees_for(market) if series is None else series.fees
+        return MarketInfo(market.event_ticker, league, fees, market.exchange_index)
+
+    def feed(self, ticker: str) -> FeedState:
+        book = self.pipeline.books.get(ticker)
+        seen = self.book_seen_at.get(ticker)
+        ticker_at, t_bid, t_ask = self.ticker_seen.get(ticker, (None, None, None))
+        best_bid = book.yes_bids[0].price if book is not None and book.yes_bids else None
+        ask = book.best_ask("yes") if book is not None else None
+        return FeedState(
+            book_at=seen, last_book_change_at=seen, last_ticker_at=ticker_at,
+            book_yes_bid=best_bid, book_yes_ask=None if ask is None else ask.price,
+            ticker_yes_bid=t_bid, ticker_yes_ask=t_ask,
+        )  # fmt: skip
+
+    def quotes_at(self, signal: Signal) -> datetime | None:
+        if signal.odds_event_id is None:
+            return None
+        event = self.pipeline.events.get(signal.odds_event_id)
+        if event is None:
+            return None
+        times = [b.last_update for b in event.bookmakers if b.key in signal.books]
+        return min(times) if times else None
+
+    def cash(self) -> Decimal | None:
+        if self.desk.mode is Mode.PAPER:
+            return self.desk.ledger.cash
+        return self.cash_override
