@@ -13,7 +13,7 @@ from engine.connectors.bench import bench_connectors
 from engine.detection.bench import bench_detection
 from engine.mapping.bench import bench_mapping
 
-PARTS = ("detection", "mapping", "connectors")
+PARTS = ("detection", "mapping", "connectors", "execution")
 
 
 def at_least(low: int) -> Callable[[str], int]:
@@ -55,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
         out["mapping"] = bench_mapping()
     if "connectors" in parts:
         out["connectors"] = asyncio.run(bench_connectors())
+    if "execution" in parts:
+        from engine.execution.bench import bench_execution
+
+        out["execution"] = asyncio.run(bench_execution())
     json.dump(out, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
