@@ -28,7 +28,6 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     """``--data-dir`` and ``--env-file``: which engine to talk to (the one ``launch`` runs on that store)."""
     parser.add_argument(
         "--data-dir",
-        type=Path,
         metavar="DIR",
         help="the engine's data directory (default: DATABASE_URL's directory, else $XDG_DATA_HOME/arbtui)",
     )
@@ -37,11 +36,11 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
 
 def target(args: argparse.Namespace) -> Path:
     """The data directory the command addresses: ``--data-dir``, else the one the settings' store is in."""
-    explicit: Path | None = args.data_dir
+    explicit: str | None = args.data_dir
     if explicit is not None:
-        if not str(explicit).strip():
+        if not explicit.strip():
             raise ArbError("--data-dir is empty; give the engine's data directory")
-        return Path(os.path.abspath(explicit.expanduser()))
+        return Path(os.path.abspath(Path(explicit).expanduser()))
     return data_directory(settings_for_command(args.env_file).database_url, os.environ)
 
 

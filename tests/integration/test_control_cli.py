@@ -133,3 +133,8 @@ def test_data_dir_flag_addresses_another_store(
     one_error_line(capsys.readouterr().err, f"no arbtui engine is running for {base / 'elsewhere'}")
     assert main(["status", "--json", "--data-dir", str(base / "data")]) == 0
     assert json.loads(capsys.readouterr().out)["mode"] == "PAPER"
+
+
+def test_an_empty_data_dir_is_refused(base: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", "--data-dir", " "]) == 1
+    one_error_line(capsys.readouterr().err, "--data-dir is empty")
