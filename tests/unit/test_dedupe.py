@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from arbtui.cli import main
 from engine.config.profiles import PROFILES, ProfileName
@@ -256,3 +258,18 @@ def test_incremental_board_prices_a_duplicated_market_once() -> None:
 def test_snapshot_object_built_in_code_keeps_its_fields() -> None:
     snap = Snapshot(datetime(2026, 11, 26, tzinfo=UTC), (), {}, {}, ())
     assert snap.notes == () and snap.errors == ()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abcd"), st.integers(0, 2)), max_size=12))
+def test_every_key_ends_kept_once_or_refused_and_a_second_pass_changes_nothing(pairs: list[tuple[str, int]]) -> None:
+    found = dedupe(pairs, lambda p: p[0], "pair", "key")
+    kept = [k for k, _ in found.items]
+    assert len(kept) == len(set(kept))
+    assert set(kept) | found.refused_keys == {k for k, _ in pairs} and not set(kept) & found.refused_keys
+    for key in {k for k, _ in pairs}:
+        values = {v for k, v in pairs if k == key}
+        assert (key in found.refused_keys) == (len(values) > 1)
+    assert kept == list(dict.fromkeys(k for k, _ in pairs if k not in found.refused_keys))
+    again = dedupe(found.items, lambda p: p[0], "pair", "key")
+    assert again.items == found.items and not again.merged and not again.refused
