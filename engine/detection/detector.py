@@ -17,6 +17,7 @@ from engine.detection.edge import edge_signal
 from engine.detection.quotes import book_views
 from engine.detection.signals import Side, Signal, Skip
 from engine.mapping.types import MappingResult, MarketMatch
+from engine.markets.dedupe import unique_markets, unique_odds_events
 from engine.markets.kalshi import KalshiMarket, Orderbook, SeriesInfo
 from engine.markets.odds import OddsEvent
 from engine.money import ONE, ZERO
@@ -131,11 +132,15 @@ def detect(
     now: datetime,
     groups: Sequence[Sequence[KalshiMarket]] = (),
 ) -> DetectionResult:
-    """A full pass. ``groups`` are the provably exhaustive winner events (see ``mapping.winner_groups``)."""
-    by_id = {e.id: e for e in events}
+    """A full pass. ``groups`` are the provably exhaustive winner events (see ``mapping.winner_groups``).
+
+    Each market and event counts once (:mod:`engine.markets.dedupe`): a market listed twice would otherwise
+    be sized twice to the full limit; one whose copies differ is skipped with the reason."""
+    unique = unique_markets(markets)
+    by_id = {e.id: e for e in unique_odds_events(events).items}
     signals: list[Signal] = []
-    skipped: list[Skip] = []
-    for market in markets:
+    skipped: list[Skip] = [Skip(e.ident, e.problem) for e in unique.refused]
+    for market in unique.items:
         match = mapping.matches.get(market.ticker)
         event = by_id.get(match.odds_event_id) if match is not None else None
         result = evaluate_market(market, orderbooks.get(market.ticker), match, event, ctx, now)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from arbtui.cli import main
 from engine.config.profiles import PROFILES, ProfileName
 from engine.detection.board import Board
-from engine.detection.detector import DetectionContext
+from engine.detection.detector import DetectionContext, detect
 from engine.mapping.discovery import discover
 from engine.mapping.resolver import resolve, winner_groups
 from engine.markets.dedupe import dedupe, unique_markets, unique_odds_events
@@ -273,3 +273,17 @@ def test_every_key_ends_kept_once_or_refused_and_a_second_pass_changes_nothing(p
     assert kept == list(dict.fromkeys(k for k, _ in pairs if k not in found.refused_keys))
     again = dedupe(found.items, lambda p: p[0], "pair", "key")
     assert again.items == found.items and not again.merged and not again.refused
+
+
+def test_detect_prices_a_market_listed_twice_once_and_skips_one_whose_copies_differ() -> None:
+    snap = parse_snapshot(example())
+    det = next(m for m in snap.markets if m.ticker == DET)
+    mapping = resolve(snap.markets, snap.odds)
+    ctx = DetectionContext(PROFILES[ProfileName.STANDARD], Decimal(10000), 100, snap.series)
+    once = detect(snap.markets, snap.orderbooks, snap.odds, mapping, ctx, snap.as_of)
+    twice = detect([*snap.markets, det], snap.orderbooks, [*snap.odds, *snap.odds], mapping, ctx, snap.as_of)
+    assert [s.to_json() for s in twice.signals] == [s.to_json() for s in once.signals]
+    assert any(s.ticker == DET for s in once.signals)
+    moved = detect([*snap.markets, replace(det, yes_ask=None)], snap.orderbooks, snap.odds, mapping, ctx, snap.as_of)
+    assert DET not in {s.ticker for s in moved.signals}
+    assert any(s.ticker == DET and "listed 2 times with different yes_ask" in s.reason for s in moved.skipped)
