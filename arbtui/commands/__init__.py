@@ -16,4 +16,5 @@ COMMANDS: tuple[str, ...] = (
     "kill",
     "resume",
     "profile",
+    "launch",
 )

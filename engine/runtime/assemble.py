@@ -24,6 +24,7 @@ from engine.execution.manager import OrderManager
 from engine.execution.model import AuditEvent, AuditKind, Mode
 from engine.execution.paper import PaperExecutor
 from engine.execution.recovery import recover
+from engine.markets.kalshi import Orderbook
 from engine.portfolio.ledger import Ledger, LedgerError
 from engine.pricing.fees import DEFAULT_FEES, FeeSchedule
 from engine.risk.limits import RiskLimits
@@ -69,6 +70,9 @@ async def build_engine(
         market = pipeline.board.markets.get(ticker)
         return DEFAULT_FEES if market is None else pipeline.board.ctx.fees_for(market)
 
+    def book(ticker: str) -> Orderbook | None:
+        return pipeline.books.get(ticker)  # the pipeline replaces its dict on a new universe: look it up
+
     executor: Executor
     groups: OrderGroups | None = None
     if mode is Mode.LIVE:
@@ -77,7 +81,7 @@ async def build_engine(
         groups = OrderGroups(rest, max(1, settings.max_position_size * 10))
         executor = LiveExecutor(rest, groups, now)
     else:
-        executor = PaperExecutor(books=pipeline.books.get, fees=fees, now=now, latency_s=paper_latency_s)
+        executor = PaperExecutor(books=book, fees=fees, now=now, latency_s=paper_latency_s)
     manager = OrderManager(store, executor, guard, now)
     kill = KillSwitch(manager, guard, now, rest if mode is Mode.LIVE else None, groups)
     ledger = Ledger.start(settings.trading_bankroll, settings.risk_timezone)

@@ -104,6 +104,8 @@ class Engine:
         self.monitors: dict[str, FeedMonitor] = {}
         self.extra_health: dict[str, Callable[[], dict[str, Any]]] = {}
         self.subscribed: Callable[[], int] = lambda: 0
+        self.extra_drops: Callable[[], dict[str, int]] = dict
+        """Drops counted outside the engine (the log writer's queue), shown with the engine's own."""
         self.started_at = clock.now()
         self.book_seen_at: dict[str, datetime] = {}
         self.ticker_seen: dict[str, tuple[datetime, Decimal | None, Decimal | None]] = {}
@@ -121,7 +123,7 @@ class Engine:
 
     # -- events ---------------------------------------------------------------------------------------
 
-    def emit(self, kind: str, message: str, **data: Any) -> None:
+    def emit(self, kind: str, message: str, /, **data: Any) -> None:
         self.events.put(EngineEvent(self.clock.now(), kind, message, data))
 
     def monitor(self, name: str, stale_after_s: float) -> FeedMonitor:
@@ -235,8 +237,9 @@ class Engine:
             state = record.state.value if record is not None else "?"
             filled = record.filled_count if record is not None else 0
             i = p.intent
+            why = f" ({record.reason})" if record is not None and record.reason else ""
             self.emit("order", f"order {i.mode.value.upper()} buy {i.count} {i.side.value.upper()} {i.ticker} "
-                      f"limit {i.limit_price} -> {state}, {filled} filled", client_order_id=i.client_order_id,
+                      f"limit {i.limit_price} -> {state}, {filled} filled{why}", client_order_id=i.client_order_id,
                       ticker=i.ticker, side=i.side.value, count=i.count, limit_price=str(i.limit_price),
                       state=state, filled=filled, mode=i.mode.value)  # fmt: skip
             if record is not None and filled:
@@ -275,7 +278,7 @@ class Engine:
     async def halt(self, reason: str) -> None:
         self._record("halt", reason=reason)
         await self.desk.kill_switch.halt(reason)
-        self._check_breaker()
+        self.build_snapshot()  # checks the breaker; the control socket answers with this snapshot
 
     async def kill(self, reason: str) -> None:
         self._record("kill", reason=reason)
@@ -283,12 +286,12 @@ class Engine:
         self.emit("kill", f"kill: {len(report.cancelled)} orders cancelled, {len(report.triggered)} groups "
                   f"triggered" + ("" if report.complete else f"; errors: {'; '.join(report.errors)}"),
                   reason=reason, complete=report.complete)  # fmt: skip
-        self._check_breaker()
+        self.build_snapshot()
 
     async def resume(self) -> None:
         self._record("resume")
         await self.desk.kill_switch.resume()
-        self._check_breaker()
+        self.build_snapshot()
 
     async def set_profile(self, name: str) -> None:
         profile = self._profiles(name)  # an unknown name raises ConfigError listing the known ones
@@ -296,6 +299,7 @@ class Engine:
         self.pipeline.set_profile(profile)
         await self.desk.manager.store.record_profile_change(profile.name, {}, self.clock.now())
         self.emit("profile", f"profile {profile.name} (from the next evaluation)", profile=profile.name)
+        self.build_snapshot()
 
     # -- snapshots ------------------------------------------------------------------------------------
 
@@ -370,6 +374,7 @@ class Engine:
                 "events": self.events.dropped,
                 "orders_coalesced": self.orders_box.overwritten,
                 "orders_dropped": self.orders_box.dropped,
+                **self.extra_drops(),
             },
             evaluation_errors=self.pipeline.errors,
             started_at=self.started_at,
