@@ -86,8 +86,8 @@ class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         event: EngineEvent | None = getattr(record, "event", None)
         if event is not None:
-            doc: dict[str, Any] = {"ts": event.ts.isoformat().replace("+00:00", "Z"), "kind": event.kind,
-                                   "message": event.message, **event.data}  # fmt: skip
+            doc: dict[str, Any] = {**event.data, "ts": event.ts.isoformat().replace("+00:00", "Z"),
+                                   "kind": event.kind, "message": event.message}  # fmt: skip
         else:
             ts = datetime.fromtimestamp(record.created, UTC).isoformat().replace("+00:00", "Z")
             doc = {"ts": ts, "kind": "log", "level": record.levelname.lower(), "logger": record.name,

@@ -203,7 +203,7 @@ class Engine:
         for s in diff.appeared:
             data = s.to_json()
             self.emit("signal", f"signal {s.kind.value} {s.ticker} {s.side.value.upper()} ask {data['ask']} "
-                      f"count {s.count} ev {data['ev']}", **data)  # fmt: skip
+                      f"count {s.count} ev {data['ev']}", signal=data)  # fmt: skip
         for s in (*diff.appeared, *diff.changed):
             self.orders_box.put(s.key, s)
         for s in diff.gone:
