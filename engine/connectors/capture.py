@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.clock import SYSTEM_CLOCK
 from engine.connectors.errors import ApiError, QuotaExceededError
 from engine.connectors.kalshi.rest import KalshiRestClient
 from engine.connectors.odds_api.client import OddsApiClient
@@ -77,7 +78,7 @@ async def capture_snapshot(
     bookmakers: Sequence[str],
     leagues: Sequence[str] | None = None,
     odds_markets: Sequence[str] | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = SYSTEM_CLOCK.now,
 ) -> tuple[dict[str, Any], CaptureReport]:
     """Fetch series, open markets, their books and one odds call per sport; returns (document, report)."""
     report = CaptureReport()
