@@ -27,6 +27,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     name = profile_name(args.name).value
-    status = send(args, Request("profile", {"name": name}))
-    print(f"profile {status.get('profile')} (used from the next evaluation)")
+    send(args, Request("profile", {"name": name}))
+    # The engine accepted it; its status shows the new name once the next evaluation has used it.
+    print(f"profile {name} set (used from the next evaluation)")
     return 0

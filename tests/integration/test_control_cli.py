@@ -79,7 +79,7 @@ def test_halt_then_profile_then_resume(running: StateEngine, capsys: pytest.Capt
     assert main(["halt", "--reason", "news"]) == 0
     assert capsys.readouterr().out.strip() == "halted: breaker halted (news); orders open 3, unknown 0"
     assert main(["profile", "aggressive"]) == 0
-    assert capsys.readouterr().out.strip() == "profile AGGRESSIVE (used from the next evaluation)"
+    assert capsys.readouterr().out.strip() == "profile AGGRESSIVE set (used from the next evaluation)"
     assert main(["resume", "--yes"]) == 0
     assert capsys.readouterr().out.strip() == "resumed: breaker active; orders open 3, unknown 0"
     assert running.calls == ["halt:news", "profile:AGGRESSIVE", "resume"]
