@@ -1,0 +1,1 @@
+"""Benchmarks, one module per area; no production package imports this one."""
