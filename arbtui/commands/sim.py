@@ -1,7 +1,9 @@
 """``arbtui sim``: run the Kalshi + Odds API simulator in the foreground and print how to point at it.
 
 ``--env-file`` names the simulator's key file and Odds API key, so it is written mode 0600 (like the key) and
-replaced whole, never left half-written. Every path and port is checked before anything is started.
+replaced whole, never left half-written. It only ever replaces a file it wrote itself (marked on its first
+line), so a typo such as ``--env-file .env`` cannot overwrite an operator's real settings. Every path and port
+is checked before anything is started.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from engine.errors import ArbError
 from engine.sim import SimConfig, start_simulator
 
 MAX_PORT = 65535
+ENV_MARKER = "# written by arbtui sim: points arbtui at the local simulator; safe to delete"
 
 
 class SimStartError(ArbError):
@@ -91,6 +94,19 @@ def _check_writable(path: Path) -> None:
         raise SimStartError(f"--env-file {path}: directory {path.parent} does not exist")
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise SimStartError(f"--env-file {path}: directory {path.parent} is not writable")
+    if path.exists() and not _written_by_sim(path):
+        raise SimStartError(
+            f"--env-file {path} exists and was not written by arbtui sim; refusing to overwrite it"
+            " (name a new file, or delete this one first)"
+        )
+
+
+def _written_by_sim(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            return fh.readline().rstrip("\n") == ENV_MARKER
+    except OSError:
+        return False
 
 
 def write_private(path: Path, text: str) -> None:
@@ -119,7 +135,7 @@ async def _serve(config: SimConfig, step_interval: float, key_dir: Path | None, 
             sim.start_autostep(step_interval)
         lines = sim.env_lines()
         if env_file is not None:
-            write_private(env_file, lines + "\n")
+            write_private(env_file, f"{ENV_MARKER}\n{lines}\n")
         print(lines, flush=True)
         print(
             f"# {len(sim.exchange.markets)} markets in {len(sim.board.games)} games; "

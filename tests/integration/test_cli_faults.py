@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from arbtui.cli import INTERRUPTED, main
 from arbtui.commands import capture as capture_command
 from arbtui.commands import doctor
+from arbtui.commands.sim import ENV_MARKER
 
 pytestmark = pytest.mark.integration
 SETTINGS_PREFIXES = ("KALSHI_", "ODDS_API_", "TRADING_", "PROFILE_", "MAX_", "MIN_", "MAPPING_", "PAPER_", "RISK_")
@@ -303,10 +304,22 @@ async def test_sim_with_an_unwritable_key_dir_is_one_line(tmp_path: Path, capsys
     one_error_line(err, "arbtui sim: error:")
 
 
+async def test_sim_refuses_to_overwrite_an_env_file_it_did_not_write(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--env-file .env`` by mistake must not replace the operator's real settings."""
+    env = tmp_path / ".env"
+    env.write_text("KALSHI_KEY_ID=real-key\n")
+    code, out, err = await run_main(capsys, "sim", "--env-file", str(env), "--key-dir", str(tmp_path / "k"))
+    assert code == 1 and out == ""
+    one_error_line(err, "arbtui sim: error:", "was not written by arbtui sim", "refusing to overwrite")
+    assert env.read_text() == "KALSHI_KEY_ID=real-key\n"
+
+
 async def test_sim_writes_its_env_file_owner_only(tmp_path: Path) -> None:
     env = tmp_path / "sim.env"
-    env.write_text("OLD=1\n")
-    env.chmod(0o644)  # an earlier file readable by everyone is replaced, not reused
+    env.write_text(f"{ENV_MARKER}\nOLD=1\n")
+    env.chmod(0o644)  # an earlier file of its own, readable by everyone, is replaced, not reused
     proc = await asyncio.create_subprocess_exec(
         *cli("sim", "--markets", "2", "--step-interval", "0", "--env-file", str(env), "--key-dir", str(tmp_path)),
         stdout=asyncio.subprocess.PIPE,
@@ -319,6 +332,7 @@ async def test_sim_writes_its_env_file_owner_only(tmp_path: Path) -> None:
         assert stat.S_IMODE(env.stat().st_mode) == 0o600
         text = env.read_text()
         assert "OLD=1" not in text and "ODDS_API_KEY=" in text and text.endswith("\n")
+        assert text.startswith(ENV_MARKER + "\n")
         assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
     finally:
         proc.send_signal(signal.SIGINT)
