@@ -36,7 +36,9 @@ def test_arbtui_sim_prints_env_serves_and_stops(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        env = dict(line.split("=", 1) for line in _wait_for(env_file, 20.0).splitlines())
+        lines = _wait_for(env_file, 20.0).splitlines()
+        assert lines[0].startswith("# written by arbtui sim")
+        env = dict(line.split("=", 1) for line in lines[1:])
         assert set(env) == {
             "KALSHI_BASE_URL",
             "KALSHI_KEY_ID",
