@@ -75,6 +75,9 @@ def _sanity(state: BreakerState, limits: RiskLimits, p: OrderProposal, now: date
     key = p.intent.signal_key
     if key and key in state.confirmed:
         return None
+    waiting = state.held.get(key) if key else None
+    if waiting is not None:  # a suspected mapping or data error stays suspect at an ordinary edge too
+        return _no(Rule.SANITY, f"sanity: signal {key} is held for the operator ({waiting.detail})", hold=True)
     for name, value in (("edge", p.edge), ("margin", p.margin)):
         if value is not None and value > limits.max_edge:
             held = " (held for the operator to confirm or block)" if key else ""

@@ -281,6 +281,11 @@ def test_held_signals_wait_for_confirm_or_block() -> None:
     assert set(held.held) == {KEY} and held.held[KEY].ticker == TICKER and held.held[KEY].detail == d.detail
     assert hold(held, big, d, T0 + timedelta(seconds=9)) == held  # held once
     assert not check(held, LIMITS, big, T0).allowed  # still never traded while it waits
+    waiting = check(held, LIMITS, proposal(), T0)  # not even once its edge looks ordinary
+    assert (waiting.allowed, waiting.rule, waiting.hold) == (False, Rule.SANITY, True)
+    assert waiting.detail == f"sanity: signal {KEY} is held for the operator ({d.detail})"
+    other = proposal(intent=intent(signal_key="edge|OTHER|yes"))
+    assert check(held, LIMITS, other, T0).allowed
     confirmed = confirm(held, KEY)
     assert confirmed.held == {} and check(confirmed, LIMITS, big, T0).allowed
     blocked = block(held, KEY)
