@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.detection.signals import Side, Signal, SignalKind
 from engine.errors import ArbError
@@ -128,7 +128,10 @@ class Ledger:
     def start(cls, cash: Decimal, timezone: str = "America/New_York") -> Ledger:
         if cash < 0:
             raise LedgerError(f"starting cash {cash} must not be negative")
-        ZoneInfo(timezone)
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise LedgerError(f"ledger time zone {timezone!r} is not an IANA time zone") from None
         return cls(start_cash=cash, cash=cash, timezone=timezone)
 
     def position(self, ticker: str) -> Position | None:

@@ -191,3 +191,10 @@ def test_only_an_arb_signal_has_hedge_legs() -> None:
         record_hedges(ledger(), edge, 10, T0)
     with pytest.raises(LedgerError, match="contracts 0 must be at least 1"):
         record_hedges(ledger(), arb_signal(), 0, T0)
+
+
+def test_a_ledger_refuses_a_bad_start() -> None:
+    with pytest.raises(LedgerError, match="starting cash -1 must not be negative"):
+        Ledger.start(D(-1))
+    with pytest.raises(LedgerError, match="ledger time zone 'Mars/Olympus' is not an IANA time zone"):
+        Ledger.start(D(1), "Mars/Olympus")
