@@ -37,6 +37,7 @@ from engine.runtime.lag import LagMonitor
 from engine.runtime.mailbox import DropQueue, KeyedLatest
 from engine.runtime.pipeline import Pipeline, SignalDiff, SignalKey, Universe
 from engine.runtime.recording import Recorder, book_doc
+from engine.runtime.sinks import NULL_SINK, EngineSink
 from engine.runtime.snapshot import (
     BreakerView,
     EngineSnapshot,
@@ -120,6 +121,8 @@ class Engine:
         self._in_flight: asyncio.Task[Any] | None = None
         self.rejections: dict[str, int] = {}
         self.rebuild_needed = asyncio.Event()
+        self.sink: EngineSink = NULL_SINK
+        """Storage besides memory (Redis, QuestDB, local history); its calls never block (engine.runtime.sinks)."""
 
     # -- events ---------------------------------------------------------------------------------------
 
@@ -177,6 +180,7 @@ class Engine:
                 log.warning("odds api: skipped a bad event: %s", exc)
         new_ids = {e.id for e in parsed} - self.pipeline.events.keys()
         self._handle(self.pipeline.on_odds(parsed, now), now)
+        self.sink.odds(sport, raw_events, parsed, now)
         if new_ids and self.pipeline.universe.markets:
             universe = self.pipeline.universe  # games the mapping had no quotes for may map now
             self._set_universe(universe.markets, dict(universe.series))
@@ -187,6 +191,7 @@ class Engine:
         if book is not None:
             self.book_seen_at[ticker] = now
         self._handle(self.pipeline.on_book(ticker, book, now), now)
+        self.sink.book(ticker, book, now)
 
     def apply_tick(self) -> None:
         self._record("tick")
@@ -208,6 +213,7 @@ class Engine:
             self.orders_box.put(s.key, s)
         for s in diff.gone:
             self.orders_box.discard(s.key)
+        self.sink.signals((*diff.appeared, *diff.changed), diff.gone, now)
 
     # -- the order path ---------------------------------------------------------------------------------
 
@@ -248,6 +254,7 @@ class Engine:
                               fill_id=f.fill_id, client_order_id=f.client_order_id, ticker=f.ticker,
                               side=f.side.value, count=f.count, price=str(f.price), fee=str(f.fee),
                               mode=f.mode.value)  # fmt: skip
+                    self.sink.fill(f)
         self._check_breaker()
 
     async def drain_orders(self) -> None:
@@ -333,7 +340,7 @@ class Engine:
         for name, m in self.monitors.items():
             extra = self.extra_health.get(name)
             out.append(m.assess(now, extra() if extra is not None else None))
-        return tuple(out)
+        return (*out, *self.sink.health())
 
     def _mark(self, ticker: str, side: Side) -> Decimal | None:
         book = self.pipeline.books.get(ticker)
@@ -375,11 +382,13 @@ class Engine:
                 "orders_coalesced": self.orders_box.overwritten,
                 "orders_dropped": self.orders_box.dropped,
                 **self.extra_drops(),
+                **self.sink.drops(),
             },
             evaluation_errors=self.pipeline.errors,
             started_at=self.started_at,
         )
         self._snapshot = snap
+        self.sink.status(snap)
         return snap
 
     def snapshot(self) -> EngineSnapshot:
