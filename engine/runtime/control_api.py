@@ -2,7 +2,7 @@
 
 The pipeline's ``Engine`` implements :class:`EngineControl`; the control server (``engine.runtime.control``)
 serves any implementation, so the socket, the CLI commands and (later) the dashboard drive one engine through
-one narrow interface instead of reaching into its parts.
+one narrow interface instead of reaching into its parts. ``dashboard()`` is the dashboard's fuller picture.
 
 The status document (``snapshot().to_json()``) is JSON-ready: money as decimal strings, never floats, times
 as ISO 8601 UTC, ages as float seconds. ``STATUS_FIELDS`` lists the top-level keys every engine reports and
@@ -22,7 +22,10 @@ as ISO 8601 UTC, ages as float seconds. ``STATUS_FIELDS`` lists the top-level ke
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from engine.runtime.dashboard import DashboardSnapshot
 
 STATUS_FIELDS: tuple[str, ...] = (
     "mode",
@@ -57,6 +60,15 @@ class EngineControl(Protocol):
 
     def snapshot(self) -> StatusSnapshot:
         """The latest snapshot; cheap and non-blocking, it never waits on the pipeline."""
+        ...
+
+    async def dashboard(self) -> DashboardSnapshot:
+        """Everything the dashboard shows (:class:`engine.runtime.dashboard.DashboardSnapshot`).
+
+        The in-process engine answers from its latest state without waiting on the pipeline; a remote one
+        (``arbtui attach``) fetches it over the control socket as ``DashboardSnapshot.to_json()`` and
+        rebuilds it with ``DashboardSnapshot.from_json``. The app calls it about ten times a second.
+        """
         ...
 
     async def halt(self, reason: str) -> None:

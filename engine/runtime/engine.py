@@ -31,6 +31,8 @@ from engine.markets.kalshi import KalshiMarket, Orderbook, SeriesInfo, parse_mar
 from engine.markets.odds import OddsEvent, parse_odds_event
 from engine.portfolio.ledger import LedgerError
 from engine.risk.proposal import FeedState
+from engine.runtime.dashboard import DashboardSnapshot
+from engine.runtime.dashboard_feed import DashboardMemory, collect, refresh_tables
 from engine.runtime.desk import Desk, MarketInfo
 from engine.runtime.health import FeedMonitor
 from engine.runtime.lag import LagMonitor
@@ -121,13 +123,17 @@ class Engine:
         self._in_flight: asyncio.Task[Any] | None = None
         self.rejections: dict[str, int] = {}
         self.rebuild_needed = asyncio.Event()
+        self.dashboard_memory = DashboardMemory()
+        """Recent activity, refusals, gone signals and edge history for the dashboard (bounded)."""
         self.sink: EngineSink = NULL_SINK
         """Storage besides memory (Redis, QuestDB, local history); its calls never block (engine.runtime.sinks)."""
 
     # -- events ---------------------------------------------------------------------------------------
 
     def emit(self, kind: str, message: str, /, **data: Any) -> None:
-        self.events.put(EngineEvent(self.clock.now(), kind, message, data))
+        now = self.clock.now()
+        self.events.put(EngineEvent(now, kind, message, data))
+        self.dashboard_memory.on_event(now, kind, message)
 
     def monitor(self, name: str, stale_after_s: float) -> FeedMonitor:
         m = self.monitors.get(name)
@@ -213,6 +219,7 @@ class Engine:
             self.orders_box.put(s.key, s)
         for s in diff.gone:
             self.orders_box.discard(s.key)
+        self.dashboard_memory.on_signals(diff.gone, self.pipeline.live, now)
         self.sink.signals((*diff.appeared, *diff.changed), diff.gone, now)
 
     # -- the order path ---------------------------------------------------------------------------------
@@ -237,6 +244,7 @@ class Engine:
         for p in outcome.placements:
             if not p.allowed:
                 self.rejections[p.rule] = self.rejections.get(p.rule, 0) + 1
+                self.dashboard_memory.on_rejection(self.clock.now(), p.intent.ticker, p.rule, p.detail)
                 log.debug("order on %s refused: %s %s", p.intent.ticker, p.rule, p.detail)
                 continue
             record = p.record
@@ -363,6 +371,7 @@ class Engine:
                 self.emit("feed", f"feed {f.name}: {before or 'new'} -> {f.state.value}"
                           + (f" ({f.detail})" if f.detail else ""), feed=f.name, state=f.state.value)  # fmt: skip
         self._check_breaker()
+        self.dashboard_memory.sample(self.pipeline.live, now)
         universe = self.pipeline.universe
         snap = EngineSnapshot(
             ts=now,
@@ -394,6 +403,12 @@ class Engine:
     def snapshot(self) -> EngineSnapshot:
         """The latest snapshot (built by the snapshot task); never waits on the pipeline."""
         return self._snapshot if self._snapshot is not None else self.build_snapshot()
+
+    async def dashboard(self) -> DashboardSnapshot:
+        """Everything the dashboard shows, from the state as it is now (orders and fills read from the
+        store at most once a second)."""
+        await refresh_tables(self, self.monotonic())
+        return collect(self, self.clock.now())
 
     # -- what the desk asks (engine.runtime.desk.MarketFacts) ------------------------------------------
 

@@ -1,0 +1,160 @@
+"""What the engine remembers for the dashboard, and the assembly of a ``DashboardSnapshot`` from its state.
+
+The engine tells a :class:`DashboardMemory` about its events, refusals and signal changes as they happen
+(constant-time appends into bounded buffers, nothing else), samples edges on its snapshot cadence, and on
+``dashboard()`` :func:`collect` reads the engine's current state through the pure builders of
+:mod:`engine.runtime.dashboard_build`. Orders and fills come from the store, read at most once a second
+however often the dashboard asks, so a fast screen never loads the store.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from engine.detection.signals import Side, Signal
+from engine.runtime.dashboard import (
+    ActivityLine,
+    DashboardSnapshot,
+    FillRow,
+    OrderRow,
+    Rejection,
+    ShardLine,
+)
+from engine.runtime.dashboard_build import (
+    History,
+    SignalKey,
+    audit_trail,
+    best_bid,
+    feed_lines,
+    fill_rows,
+    limit_lines,
+    market_names,
+    next_gone,
+    next_history,
+    order_rows,
+    position_rows,
+    signal_detail,
+    signal_rows,
+)
+
+if TYPE_CHECKING:
+    from engine.runtime.engine import Engine
+
+ACTIVITY_KEEP = 300
+REJECTIONS_KEEP = 20
+TABLE_KEEP = 50
+TABLE_REFRESH_S = 1.0
+
+
+class DashboardMemory:
+    """Bounded recent history the panes need and the engine does not otherwise keep."""
+
+    def __init__(self) -> None:
+        self.activity: deque[ActivityLine] = deque(maxlen=ACTIVITY_KEEP)
+        self.rejections: deque[Rejection] = deque(maxlen=REJECTIONS_KEEP)
+        self.gone: dict[SignalKey, tuple[Signal, datetime]] = {}
+        self.history: History = {}
+        self.orders: tuple[OrderRow, ...] = ()
+        self.fills: tuple[FillRow, ...] = ()
+        self.fills_total = 0
+        self.tables_at: float | None = None
+
+    def on_event(self, ts: datetime, kind: str, message: str) -> None:
+        self.activity.append(ActivityLine(ts, kind, message))
+
+    def on_rejection(self, ts: datetime, ticker: str, rule: str, detail: str) -> None:
+        self.rejections.append(Rejection(ts, ticker, rule, detail))
+
+    def on_signals(self, vanished: Iterable[Signal], live: Mapping[SignalKey, Signal], now: datetime) -> None:
+        self.gone = next_gone(self.gone, vanished, live, now)
+
+    def sample(self, live: Mapping[SignalKey, Signal], now: datetime) -> None:
+        """Called on the engine's snapshot cadence: edge history for the sparklines, expired gone rows."""
+        self.history = next_history(self.history, live, now)
+        self.gone = next_gone(self.gone, (), live, now)
+
+
+async def refresh_tables(engine: Engine, now_s: float) -> None:
+    """Orders and fills from the store, unless read less than ``TABLE_REFRESH_S`` ago."""
+    memory = engine.dashboard_memory
+    if memory.tables_at is not None and now_s - memory.tables_at < TABLE_REFRESH_S:
+        return
+    memory.tables_at = now_s
+    store = engine.desk.manager.store
+    memory.orders = order_rows(await store.orders(), TABLE_KEEP)
+    fills = await store.fills()
+    memory.fills = fill_rows(fills, TABLE_KEEP)
+    memory.fills_total = len(fills)
+
+
+def collect(engine: Engine, now: datetime) -> DashboardSnapshot:
+    """The whole dashboard from the engine's state at ``now`` (synchronous: one consistent picture)."""
+    memory = engine.dashboard_memory
+    pipeline = engine.pipeline
+    status = engine.snapshot()
+    markets = pipeline.board.markets
+    matches = pipeline.universe.mapping.matches
+
+    def names(signal: Signal) -> tuple[str, str, str]:
+        match = matches.get(signal.ticker)
+        event = pipeline.events.get(signal.odds_event_id or (match.odds_event_id if match else ""))
+        return market_names(markets.get(signal.ticker), event, signal.ticker)
+
+    live = pipeline.live
+    rows = signal_rows(live, pipeline.first_seen, memory.gone, names, now)
+    activity = tuple(memory.activity)
+    details = []
+    for key, signal in live.items():
+        match = matches.get(signal.ticker)
+        event = None if match is None else pipeline.events.get(match.odds_event_id)
+        tickers = signal.tickers or (signal.ticker,)
+        details.append(
+            signal_detail(
+                signal,
+                event=event,
+                match=match,
+                book=pipeline.books.get(signal.ticker),
+                profile=pipeline.profile,
+                history=memory.history.get(key, ()),
+                audit=audit_trail(activity, tickers),
+                now=now,
+            )
+        )
+    guard = engine.desk.guard
+    ledger = engine.desk.ledger
+
+    def mark(ticker: str, side: Side) -> Decimal | None:
+        return best_bid(pipeline.books.get(ticker), side)
+
+    cash = engine.cash()
+    return DashboardSnapshot(
+        ts=now,
+        mode=status.mode,
+        demo=status.demo,
+        profile=status.profile,
+        breaker_state=status.breaker.state,
+        breaker_reason=status.breaker.reason,
+        limits=limit_lines(guard.state, guard.limits, ledger, now),
+        rejections=tuple(reversed(memory.rejections)),
+        shards=(ShardLine(0, guard.limits.bankroll, cash),),
+        realised=status.pnl.realised,
+        unrealised=status.pnl.unrealised,
+        fees=status.pnl.fees,
+        today=status.pnl.today,
+        feeds=feed_lines(status.feeds, engine.started_at, now),
+        lag_p50_ms=status.loop_lag.p50_ms,
+        lag_p99_ms=status.loop_lag.p99_ms,
+        signals=rows,
+        details=tuple(details),
+        positions=position_rows(ledger, mark, guard.state.reducing_events),
+        orders=memory.orders,
+        fills=memory.fills,
+        activity=activity[-100:],
+        resting_orders=status.orders.open,
+        fills_total=memory.fills_total,
+        markets_mapped=status.markets.mapped,
+    )
