@@ -42,6 +42,15 @@ class DuplicateOrderError(StoreError):
         )
 
 
+class StoreUnavailableError(StoreError):
+    """The database cannot be reached (connection lost, refused or timed out): the write was not committed.
+
+    Distinct from :class:`StoreError` because it is temporary and says nothing about the record: the
+    fail-closed wrapper (:mod:`engine.store.failclosed`) queues the write and halts new entries on it, where a
+    plain :class:`StoreError` (a bad record) must reach the caller.
+    """
+
+
 class Store(Protocol):
     """Durable record of orders, fills, settlements, breaker state and the audit log.
 

@@ -1,8 +1,10 @@
 """The schema as numbered migrations, applied in order on open and recorded in ``schema_migrations``.
 
 A migration runs once, inside one transaction with its version row, so a crash mid-migration leaves the
-previous version intact. The SQL is the portable subset (TEXT, INTEGER, ``ON CONFLICT`` upserts) so the
-PostgreSQL store can follow the same numbering; money is decimal text, timestamps fixed-width UTC text.
+previous version intact. The SQL is the portable subset (TEXT, INTEGER, ``ON CONFLICT`` upserts) so
+SQLite and PostgreSQL follow one numbering; a statement that cannot be portable (an auto-numbered key) has a
+PostgreSQL spelling in :attr:`Migration.postgres`. Money is decimal text and timestamps fixed-width UTC text
+in both, so one codec reads both and a record round-trips to the same bytes whichever store holds it.
 Never edit a released migration: add the next one.
 """
 
@@ -16,6 +18,14 @@ class Migration:
     version: int
     name: str
     statements: tuple[str, ...]
+    postgres: tuple[str, ...] | None = None
+    """The same change in PostgreSQL's dialect, when ``statements`` is not portable (None: it is)."""
+
+    def statements_for(self, dialect: str) -> tuple[str, ...]:
+        """``"sqlite"`` or ``"postgresql"``."""
+        if dialect == "postgresql" and self.postgres is not None:
+            return self.postgres
+        return self.statements
 
 
 SCHEMA_TABLE = """
@@ -25,6 +35,16 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
     applied_at TEXT NOT NULL
 )
 """
+
+_AUDIT_TABLE = """
+    CREATE TABLE audit_events (
+        {id},
+        ts TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        ticker TEXT,
+        data TEXT NOT NULL
+    )
+    """
 
 _V1 = (
     """
@@ -90,17 +110,16 @@ _V1 = (
         updated_at TEXT NOT NULL
     )
     """,
-    """
-    CREATE TABLE audit_events (
-        id INTEGER PRIMARY KEY,
-        ts TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        ticker TEXT,
-        data TEXT NOT NULL
-    )
-    """,
+    _AUDIT_TABLE.format(id="id INTEGER PRIMARY KEY"),
     "CREATE INDEX audit_by_ts ON audit_events (ts)",
     "CREATE INDEX audit_by_ticker ON audit_events (ticker, ts)",
 )
+_V1_POSTGRES = tuple(
+    _AUDIT_TABLE.format(id="id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY") if "audit_events (\n" in stmt else stmt
+    for stmt in _V1
+)
+"""SQLite numbers an ``INTEGER PRIMARY KEY`` itself; PostgreSQL needs an identity column for the same."""
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "orders, fills, settlements, breaker state, audit log", _V1),)
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "orders, fills, settlements, breaker state, audit log", _V1, _V1_POSTGRES),
+)

@@ -36,11 +36,10 @@ def test_sqlite_urls_name_relative_absolute_home_and_memory_paths() -> None:
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("postgresql://postgres@127.0.0.1:5432/arbtui", "only the SQLite store exists yet"),
         ("sqlite://arbtui.db", "three slashes"),
         ("sqlite:///", "names no file"),
         ("sqlite:///a.db?mode=ro", "query options are not supported"),
-        ("mysql://x/y", "must be sqlite:///PATH \\(got the 'mysql' scheme\\)"),
+        ("mysql://x/y", "must be sqlite:///PATH or postgresql://USER@HOST/DB \\(got the 'mysql' scheme\\)"),
     ],
 )
 def test_unsupported_urls_are_one_clear_error(url: str, message: str) -> None:
