@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +23,15 @@ from typing import Any, Protocol
 from engine.errors import ArbError
 from engine.execution import states
 from engine.execution.executor import Execution, Executor
-from engine.execution.model import AuditEvent, AuditKind, FillRecord, OrderIntent, OrderRecord, OrderState
+from engine.execution.model import (
+    AuditEvent,
+    AuditKind,
+    FillRecord,
+    OrderIntent,
+    OrderRecord,
+    OrderState,
+    SettlementRecord,
+)
 from engine.execution.states import OrderStateError
 from engine.store.base import DuplicateOrderError, Store
 
@@ -63,9 +72,19 @@ class Guard(Protocol):
 
     async def on_fill(self, fill: FillRecord, record: OrderRecord, now: datetime) -> None: ...
 
-    async def on_legged(self, event_ticker: str, detail: str, now: datetime) -> None:
-        """A Kalshi-only arbitrage filled on some legs and not others: only reductions on that event."""
+    async def on_settlement(self, settlement: SettlementRecord, now: datetime) -> None:
+        """A market settled: what it realised counts towards the day and the losing streak."""
         ...
+
+    async def on_legged(self, event_ticker: str, detail: str, now: datetime, legs: Sequence[str] = ()) -> None:
+        """A Kalshi-only arbitrage filled on some legs and not others: only reductions on that event until
+        its ``legs`` (the markets of the arbitrage) are flat or hedged again."""
+        ...
+
+
+FillListener = Callable[[FillRecord, OrderRecord], None]
+"""Told of every fill the store did not hold before, whichever path brought it (the executor's answer, the
+WebSocket account feed, REST reconciliation), so a ledger kept elsewhere sees each fill exactly once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +122,8 @@ class OrderManager:
         self._pending: dict[str, dict[str, OrderState]] = {}
         self._by_exchange_id: dict[str, str] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._order_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._listeners: list[FillListener] = []
 
     @property
     def mode(self) -> str:
@@ -121,6 +142,24 @@ class OrderManager:
 
     def client_order_id_of(self, exchange_order_id: str) -> str | None:
         return self._by_exchange_id.get(exchange_order_id)
+
+    def listen(self, listener: FillListener) -> None:
+        """Call ``listener`` for every new fill from now on (a listener that raises is logged, not fatal)."""
+        self._listeners.append(listener)
+
+    def _order_lock(self, client_order_id: str) -> asyncio.Lock:
+        """One writer per order: the executor's answer, a WebSocket message and a REST reconciliation of the
+        same order may arrive together, and each must build on what the other wrote."""
+        lock = self._order_locks.get(client_order_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._order_locks[client_order_id] = lock
+        return lock
+
+    async def _latest(self, record: OrderRecord) -> OrderRecord:
+        """The order as the store holds it now (another path may have moved it since ``record`` was read)."""
+        stored = await self.store.order(record.client_order_id)
+        return record if stored is None else stored
 
     def _index(self, record: OrderRecord) -> None:
         ticker = record.intent.ticker
@@ -180,25 +219,25 @@ class OrderManager:
         record = await self.apply(record, execution)
         return Placement(intent, True, verdict.rule, verdict.detail, record)
 
-    async def place_legs(self, intents: Sequence[OrderIntent], context: Any = None) -> LegsResult:
-        """Send the legs of a Kalshi-only arbitrage together. If they did not all fill the same count the
-        position is LEGGED: audited and the breaker moves that event to REDUCING until it is flat or hedged."""
+    async def place_legs(self, intents: Sequence[OrderIntent], contexts: Sequence[Any] | None = None) -> LegsResult:
+        """Send the legs of a Kalshi-only arbitrage together, each with its own breaker context. If they did
+        not all fill the same count the position is LEGGED: the breaker (which audits it) moves that event to
+        REDUCING until its legs are flat or hedged."""
         if not intents:
             raise ValueError("an arbitrage needs at least one leg")
         events = {i.event_ticker for i in intents}
         if len(events) != 1:
             raise ValueError(f"the legs of one arbitrage must share an event, got {sorted(events)}")
-        placements = tuple(await asyncio.gather(*(self.place(i, context) for i in intents)))
+        per_leg = list(contexts) if contexts is not None else [None] * len(intents)
+        if len(per_leg) != len(intents):
+            raise ValueError(f"{len(intents)} legs but {len(per_leg)} breaker contexts")
+        placements = tuple(await asyncio.gather(*(self.place(i, c) for i, c in zip(intents, per_leg, strict=True))))
         filled = [p.filled for p in placements]
         if len(set(filled)) == 1:
             return LegsResult(placements, False)
         event = intents[0].event_ticker
         detail = "legged: " + ", ".join(f"{p.intent.ticker} {p.filled}/{p.intent.count}" for p in placements)
-        now = self._now()
-        await self.store.append_audit(
-            AuditEvent(now, AuditKind.BREAKER, None, {"event_ticker": event, "legged": True, "detail": detail})
-        )
-        await self.guard.on_legged(event, detail, now)
+        await self.guard.on_legged(event, detail, self._now(), tuple(i.ticker for i in intents))
         return LegsResult(placements, True, detail)
 
     async def _save(self, before: OrderRecord, after: OrderRecord) -> OrderRecord:
@@ -208,12 +247,19 @@ class OrderManager:
         return after
 
     async def apply(self, record: OrderRecord, execution: Execution) -> OrderRecord:
-        """Carry an executor's answer into the store: acknowledgement, each new fill, then the state."""
+        """Carry an executor's answer into the store: acknowledgement, each new fill, then the state.
+
+        ``record`` names the order; what is applied builds on the order as stored now, so an answer that
+        overtook another (a WebSocket fill before the REST acknowledgement) is never undone."""
+        async with self._order_lock(record.client_order_id):
+            return await self._apply(await self._latest(record), execution)
+
+    async def _apply(self, record: OrderRecord, execution: Execution) -> OrderRecord:
         now = self._now()
         if execution.exchange_order_id is not None and execution.state is not OrderState.REJECTED:
             record = await self._save(record, states.acked(record, execution.exchange_order_id, now))
         for fill in execution.fills:
-            record = await self.add_fill(record, fill)
+            record = await self._add_fill(record, fill)
         target = execution.state
         if target is OrderState.UNKNOWN:
             if record.state is not OrderState.UNKNOWN and states.can_move(record.state, OrderState.UNKNOWN):
@@ -231,25 +277,46 @@ class OrderManager:
 
     async def add_fill(self, record: OrderRecord, fill: FillRecord) -> OrderRecord:
         """Record one fill once (by ``fill_id``) and move the order; a known fill changes nothing."""
-        if not await self.store.record_fill(fill):
-            return record
+        async with self._order_lock(record.client_order_id):
+            return await self._add_fill(await self._latest(record), fill)
+
+    async def _add_fill(self, record: OrderRecord, fill: FillRecord) -> OrderRecord:
         now = self._now()
         try:
-            updated = states.apply_fill(record, fill, now)
+            updated = states.apply_fill(record, fill, now)  # checked before it is committed
         except OrderStateError:
+            if fill.fill_id in {f.fill_id for f in await self.store.fills(client_order_id=record.client_order_id)}:
+                return record  # seen before: it is already counted in the totals that refuse it now
             log.exception("fill %s does not fit order %s", fill.fill_id, record.client_order_id)
             raise
+        if not await self.store.record_fill(fill):
+            return record
         record = await self._save(record, updated)
         await self.guard.on_fill(fill, record, now)
+        for listener in self._listeners:
+            try:
+                listener(fill, record)
+            except Exception:  # a view that cannot take the fill must not lose it for the store
+                log.exception("fill listener failed on fill %s", fill.fill_id)
         return record
+
+    async def record_settlement(self, settlement: SettlementRecord) -> bool:
+        """Commit a market's settlement once and let the breaker count what it realised; False when the
+        store already held it (then nothing is counted again)."""
+        if not await self.store.record_settlement(settlement):
+            return False
+        await self.guard.on_settlement(settlement, self._now())
+        return True
 
     async def resolve(self, record: OrderRecord) -> OrderRecord:
         """Ask the venue what became of an order in SENT / UNKNOWN (or NEW after a crash) and record it."""
-        now = self._now()
-        if record.state is OrderState.NEW:
-            record = await self._save(
-                record, states.move(record, OrderState.UNKNOWN, now, reason="found NEW on restart")
-            )
+        async with self._order_lock(record.client_order_id):
+            record = await self._latest(record)
+            if record.state is OrderState.NEW:
+                now = self._now()
+                record = await self._save(
+                    record, states.move(record, OrderState.UNKNOWN, now, reason="found NEW on restart")
+                )
         execution = await self.executor.resolve(record)
         return await self.apply(record, execution)
 

@@ -113,7 +113,7 @@ async def recover(
     settlements_added = 0
     for s in await rest.settlements():
         try:
-            if await store.record_settlement(settlement_record(s, now())):
+            if await manager.record_settlement(settlement_record(s, now())):
                 settlements_added += 1
         except StoreError as exc:  # a settlement that contradicts ours is a mismatch, not a crash
             mismatches.append(f"settlement {s.ticker}: {exc}")
