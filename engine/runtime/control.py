@@ -9,7 +9,9 @@ on two stores never collide.
 
 The server runs on the engine's own event loop and never stalls it: each connection is its own task with an
 idle timeout, a bounded number of connections is served, and commands are applied one at a time so a
-``halt`` and a ``resume`` from two shells cannot interleave.
+``halt`` and a ``resume`` from two shells cannot interleave. A ``dashboard`` answer (``arbtui attach`` asks
+about ten times a second) is turned into JSON on a worker thread from the immutable snapshot, so a viewer
+costs the engine's loop as little as a status does.
 """
 
 from __future__ import annotations
@@ -201,6 +203,10 @@ class ControlServer:
     async def handle(self, request: Request) -> Response:
         """Apply one request and answer with the status that follows it, or the one-line refusal."""
         try:
+            if request.command == "dashboard":
+                snap = await self.engine.dashboard()
+                doc = await asyncio.to_thread(snap.to_json)
+                return Response(True, status=self.status(), dashboard=doc)
             if request.command != "status":
                 async with self._command_lock:
                     await self._apply(request)
@@ -241,7 +247,10 @@ class ControlServer:
 
 async def _send(writer: asyncio.StreamWriter, response: Response) -> None:
     try:
-        data = encode_response(response)
+        if response.dashboard is None:
+            data = encode_response(response)
+        else:
+            data = await asyncio.to_thread(encode_response, response)
     except ControlProtocolError as exc:
         data = encode_response(Response(False, error=str(exc)))
     writer.write(data)

@@ -6,6 +6,10 @@ versions instead of misreading a field. Pure: bytes in, typed values or a :class
 
 Request:  ``{"version": 1, "command": "halt", "args": {"reason": "..."}}``
 Response: ``{"version": 1, "ok": true, "status": {...}}`` or ``{"version": 1, "ok": false, "error": "..."}``
+
+``dashboard`` (for ``arbtui attach``) is answered with the status and the full dashboard snapshot
+(``{"ok": true, "status": {...}, "dashboard": {...}}``); being the one large answer, it may be up to
+``MAX_DASHBOARD_LINE`` bytes, and only a reader that asked for a dashboard accepts that much.
 """
 
 from __future__ import annotations
@@ -24,9 +28,12 @@ from engine.errors import ArbError
 PROTOCOL_VERSION = 1
 MAX_LINE = 1 << 20
 """Bytes in one message; a status document is a few kilobytes, so anything near this is not ours."""
+MAX_DASHBOARD_LINE = 16 << 20
+"""Bytes in a ``dashboard`` answer: every live signal with its books, ladder and audit trail."""
 
 COMMAND_ARGS: Mapping[str, tuple[str, ...]] = {
     "status": (),
+    "dashboard": (),
     "halt": ("reason",),
     "kill": ("reason",),
     "resume": (),
@@ -47,11 +54,13 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class Response:
-    """``ok`` with the engine's ``status`` after the command, or not ``ok`` with one line in ``error``."""
+    """``ok`` with the engine's ``status`` after the command, or not ``ok`` with one line in ``error``;
+    a ``dashboard`` request's answer also carries the ``DashboardSnapshot.to_json()`` document."""
 
     ok: bool
     status: Mapping[str, Any] | None = None
     error: str = ""
+    dashboard: Mapping[str, Any] | None = None
 
 
 def encode_request(request: Request) -> bytes:
@@ -76,13 +85,15 @@ def encode_response(response: Response) -> bytes:
     doc: dict[str, Any] = {"version": PROTOCOL_VERSION, "ok": response.ok}
     if response.ok:
         doc["status"] = response.status
+        if response.dashboard is not None:
+            doc["dashboard"] = response.dashboard
     else:
         doc["error"] = response.error
-    return _line(doc)
+    return _line(doc, MAX_LINE if response.dashboard is None else MAX_DASHBOARD_LINE)
 
 
-def decode_response(line: bytes) -> Response:
-    doc = _object(line, "response")
+def decode_response(line: bytes, *, limit: int = MAX_LINE) -> Response:
+    doc = _object(line, "response", limit)
     ok = doc.get("ok")
     if not isinstance(ok, bool):
         raise ControlProtocolError("response: field 'ok' must be true or false")
@@ -94,7 +105,10 @@ def decode_response(line: bytes) -> Response:
     status = doc.get("status")
     if not isinstance(status, dict):
         raise ControlProtocolError("response: field 'status' must be an object")
-    return Response(True, status=status)
+    dashboard = doc.get("dashboard")
+    if dashboard is not None and not isinstance(dashboard, dict):
+        raise ControlProtocolError("response: field 'dashboard' must be an object")
+    return Response(True, status=status, dashboard=dashboard)
 
 
 def to_wire(value: Any) -> Any:
@@ -132,16 +146,19 @@ def _check_request(command: str, args: Mapping[str, object]) -> None:
             raise ControlProtocolError(f"{command}: argument {name!r} must be a non-empty string")
 
 
-def _line(doc: Mapping[str, Any]) -> bytes:
-    data = json.dumps(to_wire(doc), separators=(",", ":"), allow_nan=False).encode() + b"\n"
-    if len(data) > MAX_LINE:
-        raise ControlProtocolError(f"message of {len(data)} bytes exceeds the {MAX_LINE}-byte limit")
+def _line(doc: Mapping[str, Any], limit: int = MAX_LINE) -> bytes:
+    try:
+        data = json.dumps(to_wire(doc), separators=(",", ":"), allow_nan=False).encode() + b"\n"
+    except ValueError as exc:  # a NaN or an infinity: JSON has no spelling for it
+        raise ControlProtocolError(f"message cannot be sent as JSON: {exc}") from None
+    if len(data) > limit:
+        raise ControlProtocolError(f"message of {len(data)} bytes exceeds the {limit}-byte limit")
     return data
 
 
-def _object(line: bytes, what: str) -> dict[str, Any]:
-    if len(line) > MAX_LINE:
-        raise ControlProtocolError(f"{what} of {len(line)} bytes exceeds the {MAX_LINE}-byte limit")
+def _object(line: bytes, what: str, limit: int = MAX_LINE) -> dict[str, Any]:
+    if len(line) > limit:
+        raise ControlProtocolError(f"{what} of {len(line)} bytes exceeds the {limit}-byte limit")
     try:
         doc = json.loads(line, parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError) as exc:
