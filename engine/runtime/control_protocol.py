@@ -33,11 +33,11 @@ MAX_DASHBOARD_LINE = 16 << 20
 
 COMMAND_ARGS: Mapping[str, tuple[str, ...]] = {
     "status": (),
-    "dashboard": (),
     "halt": ("reason",),
     "kill": ("reason",),
     "resume": (),
     "profile": ("name",),
+    "dashboard": (),
 }
 """Each command and the string arguments it requires (no others are accepted)."""
 
