@@ -288,11 +288,11 @@ class AccountFeed:
                 resolved += 1
         mine = {r.exchange_order_id: r for r in await store.orders() if r.exchange_order_id and r.intent.mode is mode}
         for raw in await self.rest.fills():
-            record = mine.get(raw.order_id)
-            if record is None:
+            owner = mine.get(raw.order_id)
+            if owner is None:
                 continue
             try:
-                current = await self.manager.store.order(record.client_order_id) or record
+                current = await self.manager.store.order(owner.client_order_id) or owner
                 before = current.filled_count
                 updated = await self.manager.add_fill(current, fill_record(current.intent, raw, self._now()))
                 added += max(0, updated.filled_count - before)

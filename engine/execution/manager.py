@@ -82,7 +82,7 @@ class Guard(Protocol):
         ...
 
 
-FillListener = Callable[[FillRecord, OrderRecord], None]
+FillListener = Callable[[FillRecord, OrderRecord], object]
 """Told of every fill the store did not hold before, whichever path brought it (the executor's answer, the
 WebSocket account feed, REST reconciliation), so a ledger kept elsewhere sees each fill exactly once."""
 

@@ -15,6 +15,8 @@ from datetime import datetime
 from engine.clock import Clock
 from engine.config.settings import Settings
 from engine.connectors.kalshi.rest import KalshiRestClient
+from engine.connectors.kalshi.ws import KalshiWebSocket
+from engine.execution.account_feed import AccountFeed
 from engine.execution.executor import Executor
 from engine.execution.groups import OrderGroups
 from engine.execution.guard import BreakerGuard
@@ -58,13 +60,15 @@ async def build_engine(
     demo: bool = False,
     recorder: Recorder | None = None,
     paper_latency_s: float = 0.0,
+    account_ws: KalshiWebSocket | None = None,
 ) -> tuple[Engine, Reconciled]:
-    """An engine over ``store``, reconciled before it can send anything. Live mode needs ``rest``."""
+    """An engine over ``store``, reconciled before it can send anything. Live mode needs ``rest``, and gets
+    an account feed over its own WebSocket (``account_ws``, by default one from the settings' key)."""
     profile = settings.profile()
     pipeline = Pipeline(profile, settings.trading_bankroll, settings.max_position_size)
     limits = RiskLimits.from_settings(settings, profile)
     now = clock.now
-    guard = await BreakerGuard.open(store, limits, now())
+    guard = await BreakerGuard.open(store, limits, now(), mode=mode)
 
     def fees(ticker: str) -> FeeSchedule:
         market = pipeline.board.markets.get(ticker)
@@ -86,7 +90,11 @@ async def build_engine(
     kill = KillSwitch(manager, guard, now, rest if mode is Mode.LIVE else None, groups)
     ledger = Ledger.start(settings.trading_bankroll, settings.risk_timezone)
     desk = Desk(manager, guard, kill, ledger, now)
+    manager.listen(lambda fill, record: desk.on_fill(fill, record.intent))  # fills from any path reach the ledger
     engine = Engine(pipeline, desk, clock, settings.profile, demo=demo, recorder=recorder)
+    if mode is Mode.LIVE and rest is not None:
+        ws = account_ws if account_ws is not None else KalshiWebSocket.from_settings(settings)
+        engine.account_feed = AccountFeed(manager, ws, rest, guard, now)
     reconciled = await reconcile(engine, mode, rest)
     return engine, reconciled
 

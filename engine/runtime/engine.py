@@ -24,6 +24,7 @@ from engine.clock import Clock
 from engine.config.profiles import Profile
 from engine.detection.signals import Side, Signal
 from engine.errors import ArbError, PayloadError
+from engine.execution.account_feed import AccountFeed
 from engine.execution.model import Mode
 from engine.mapping.cache import Mapper
 from engine.mapping.teams import league_of_series
@@ -48,6 +49,7 @@ from engine.runtime.snapshot import (
     MarketCounts,
     OrderCounts,
 )
+from engine.store.failclosed import FailClosedStore, StoreStatus
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +125,10 @@ class Engine:
         self._in_flight: asyncio.Task[Any] | None = None
         self.rejections: dict[str, int] = {}
         self.rebuild_needed = asyncio.Event()
+        if isinstance(desk.manager.store, FailClosedStore):
+            desk.manager.store.add_listener(self._store_changed)
+        self.account_feed: AccountFeed | None = None
+        """Live mode: fills and order updates from the exchange's account channels (the feeds run it)."""
         self.dashboard_memory = DashboardMemory()
         """Recent activity, refusals, gone signals and edge history for the dashboard (bounded)."""
         self.sink: EngineSink = NULL_SINK
@@ -287,6 +293,21 @@ class Engine:
         if task is not None:
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(task), timeout_s)
+
+    async def _store_changed(self, status: StoreStatus) -> None:
+        """The database was lost (HALTED for new entries, writes queued) or is back (queue replayed in order;
+        the halt stays until the operator resumes, see ``BreakerGuard.store_lost``)."""
+        if not status.available:
+            await self.desk.guard.store_lost(status.reason, self.clock.now())
+            self.emit("store", f"database lost: {status.reason}; HALTED for new entries, writes queued",
+                      state="lost", reason=status.reason)  # fmt: skip
+        elif status.refused:
+            self.emit("store", f"database back, but {len(status.refused)} queued writes were refused: "
+                      f"{status.refused[0]}", state="refused", refused=list(status.refused))  # fmt: skip
+        else:
+            self.emit("store", f"database back: {status.replayed} queued writes committed in order; "
+                      "resume to trade", state="back", replayed=status.replayed)  # fmt: skip
+        self._check_breaker()
 
     # -- commands (engine.runtime.control_api.EngineControl) -------------------------------------------
 

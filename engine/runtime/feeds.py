@@ -138,6 +138,8 @@ class LiveFeeds:
         ]
         if self.engine.desk.mode.value == "live":
             work.append(("balance", self._balance_loop()))
+        if self.engine.account_feed is not None:
+            work.append(("account", self.engine.account_feed.run()))
         for name, coro in work:
             self._tasks.append(asyncio.create_task(self._guarded(name, coro), name=f"engine-{name}"))
 
