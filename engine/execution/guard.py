@@ -34,6 +34,9 @@ from engine.store.base import Store
 
 log = logging.getLogger(__name__)
 
+STORE_RULE = "store"
+"""The rule named by a halt for a lost database."""
+
 ZERO = Decimal(0)
 
 
@@ -175,6 +178,12 @@ class BreakerGuard:
     async def fail_closed(self, reason: str, now: datetime) -> None:
         """Start HALTED with ``reason`` (restart recovery found what it cannot explain)."""
         await self._set(t.halt(self.state, reason, now, rule="reconcile"), now)
+
+    async def store_lost(self, reason: str, now: datetime) -> None:
+        """The database is unreachable: HALTED for new entries with ``reason`` (the store queues this state
+        with the other writes). It is not lifted when the database returns: a limit tripped meanwhile is
+        hidden behind the halt (a halt keeps its first reason), so only the operator's resume can loosen it."""
+        await self._set(t.halt(self.state, f"database unreachable: {reason}", now, rule=STORE_RULE), now)
 
 
 def evened_out(ledger: Ledger, legs: Sequence[str], *, known_legs: bool) -> str | None:
