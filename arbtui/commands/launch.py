@@ -70,6 +70,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--realtime", action="store_true", help="with --replay: keep the recorded pace")
     parser.add_argument("--env-file", help="settings file to read; must exist (default: ./.env if present)")
     parser.add_argument("--seed", type=int, default=1, help="with --demo: the simulator's seed (default 1)")
+    parser.add_argument(
+        "--markets", type=int, default=48, help="with --demo: Kalshi markets the simulator lists (default 48)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -156,8 +159,10 @@ async def _replay(settings: Settings, recording: Any) -> None:
             await store.close()
 
 
-async def _demo_settings(settings: Settings, seed: int) -> tuple[Settings, Simulator]:
-    sim = await start_simulator(SimConfig(seed=seed, odds_credits=DEMO_CREDITS * 10))
+async def _demo_settings(settings: Settings, seed: int, markets: int = 48) -> tuple[Settings, Simulator]:
+    if markets < 2:
+        raise ArbError(f"--markets {markets}: the demo needs at least 2 markets (one game)")
+    sim = await start_simulator(SimConfig(seed=seed, markets=markets, odds_credits=DEMO_CREDITS * 10))
     sim.start_autostep(1.0)
     updated = settings.model_copy(
         update={
@@ -180,7 +185,7 @@ async def _launch(settings: Settings, args: argparse.Namespace, queue_handler: A
     lock = claim_instance(data_dir, os.environ, datetime.now(UTC))
     try:
         if demo:
-            settings, sim = await _demo_settings(settings, args.seed)
+            settings, sim = await _demo_settings(settings, args.seed, args.markets)
             mode = Mode.PAPER
         else:
             mode = trading_mode(settings, live=not settings.paper_trading)
