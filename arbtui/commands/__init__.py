@@ -11,10 +11,12 @@ COMMANDS: tuple[str, ...] = (
     "sim",
     "map",
     "audit",
+    "schema",
     "status",
     "halt",
     "kill",
     "resume",
     "profile",
     "launch",
+    "attach",
 )

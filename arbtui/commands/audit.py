@@ -134,9 +134,9 @@ async def read_events(
     if location.in_memory:
         raise StoreError("DATABASE_URL is an in-memory database; nothing outlives the engine to audit")
     path = Path(location.path)
-    if not path.exists():
+    if not location.is_server and not path.exists():  # a server: opening it says whether it is there
         raise StoreError(f"no store at {path} (from {location.source}); nothing has been recorded there")
-    if not path.is_file():
+    if not location.is_server and not path.is_file():
         raise StoreError(f"{path} (from {location.source}) is not a file")
     store = await open_store(location)
     try:

@@ -61,9 +61,9 @@ class InstanceInfo:
 
 def data_directory(database_url: str | None, env: Mapping[str, str]) -> Path:
     """The directory holding the store ``DATABASE_URL`` names (absolute); an in-memory store uses the default
-    data directory, so even a throwaway engine is found by ``arbtui status``."""
+    data directory, so even a throwaway engine is found by ``arbtui status``; so does a database server."""
     location = resolve_location(database_url, env)
-    if location.in_memory:
+    if location.in_memory or location.is_server:
         return default_data_path(env).parent
     path = Path(location.path).expanduser()
     return Path(os.path.abspath(path)).parent

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -38,6 +37,7 @@ from engine.store import codec
 from engine.store.base import DuplicateOrderError, StoreError, StoreUnavailableError
 from engine.store.location import redact_url
 from engine.store.migrations import MIGRATIONS, SCHEMA_TABLE, Migration
+from engine.store.schema import SchemaReport
 
 T = TypeVar("T")
 
@@ -80,15 +80,6 @@ def _translate(exc: BaseException, where: str) -> StoreError:
         detail = str(exc).strip() or type(exc).__name__
         return StoreUnavailableError(f"database {where} unreachable: {detail}")
     return StoreError(f"database {where}: {exc}")
-
-
-@dataclass(frozen=True, slots=True)
-class SchemaReport:
-    """What a migration run did: the version found, the version left, and the migrations applied."""
-
-    before: int
-    after: int
-    applied: tuple[Migration, ...]
 
 
 async def _version(conn: Any) -> int:
