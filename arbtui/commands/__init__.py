@@ -18,5 +18,4 @@ COMMANDS: tuple[str, ...] = (
     "resume",
     "profile",
     "launch",
-    "attach",
 )
