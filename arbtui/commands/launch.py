@@ -47,6 +47,7 @@ from engine.runtime.feeds import FeedSettings, LiveFeeds
 from engine.runtime.instance import data_directory
 from engine.runtime.logqueue import start_log_thread
 from engine.runtime.recording import Recorder, load_recording
+from engine.runtime.storage import attach_storage, build_storage, warm_up
 from engine.sim import SimConfig, Simulator, start_simulator
 from engine.store import open_store, resolve_location
 
@@ -206,6 +207,7 @@ async def _run(
     rest = KalshiRestClient.from_settings(settings)
     ws = KalshiWebSocket.from_settings(settings)
     odds = OddsApiClient.from_settings(settings) if settings.odds_api_key is not None else None
+    storage = build_storage(settings, data_directory(settings.database_url, os.environ))
     recorder = None
     try:
         if args.record is not None:
@@ -223,11 +225,16 @@ async def _run(
         _say("reconcile", f"reconciled: {reconciled.resolved} orders resolved, {reconciled.fills} fills replayed"
              + ("" if reconciled.ok else f"; MISMATCH, starting HALTED: {reconciled.detail}"),
              ok=reconciled.ok, resolved=reconciled.resolved, fills=reconciled.fills)  # fmt: skip
+        await attach_storage(engine, storage)
+        _say("storage", f"storage: {storage.describe()}")
         policy = CadencePolicy(min_interval_s=5.0) if demo else CadencePolicy()
         feeds = LiveFeeds(engine, rest, ws, odds, FeedSettings(
             bookmakers=engine.pipeline.profile.books, cadence=policy,
             ws_stale_after_s=float(settings.max_feed_silence_s),
         ))  # fmt: skip
+        if storage.cache is not None:
+            await warm_up(engine, storage.cache, feeds.last_polled, max_book_age_s=float(settings.max_book_age_s),
+                          max_odds_age_s=float(engine.pipeline.profile.max_quote_age_s))  # fmt: skip
         engine.extra_drops = lambda: {"log_lines": queue_handler.dropped}
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -248,6 +255,7 @@ async def _run(
         _say("stop", f"stopped cleanly: {engine.desk.sent} orders, {engine.desk.fills} fills this run",
              orders=engine.desk.sent, fills=engine.desk.fills)  # fmt: skip
     finally:
+        await storage.sinks.close()
         if recorder is not None:
             recorder.close()
         if odds is not None:

@@ -1,0 +1,1 @@
+"""Live-state cache: the latest books, quotes and engine status in Redis."""
