@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from engine.detection.detector import DetectionContext, MarketResult, evaluate_group, evaluate_market, rank
@@ -24,6 +24,10 @@ from engine.markets.odds import OddsEvent
 _NO_ASKS = (math.nan, math.nan)
 
 
+ErrorSink = Callable[[str, BaseException], None]
+"""``sink(what, error)``: a market (or a group's tickers) whose evaluation raised; its result is dropped."""
+
+
 class Board:
     def __init__(
         self,
@@ -31,8 +35,13 @@ class Board:
         mapping: MappingResult,
         ctx: DetectionContext,
         groups: Sequence[Sequence[KalshiMarket]] = (),
+        on_error: ErrorSink | None = None,
     ) -> None:
+        """``on_error``: when given, one market's (or group's) evaluation error costs that market only: its
+        result is dropped and the error reported, and the rest of the pass goes on (a running engine must
+        survive one bad market); without it the error propagates."""
         self.ctx = ctx
+        self._on_error = on_error
         self.mapping = mapping
         unique = unique_markets(markets)  # a market listed twice must not be priced (and sized) twice
         self.refused = unique.refused
@@ -122,6 +131,22 @@ class Board:
             out.extend(group)
         return rank(out)
 
+    def signals_for(self, tickers: Iterable[str]) -> tuple[Signal, ...]:
+        """The signals these markets own (their own and their Kalshi-only groups'), unranked: what one change
+        can have touched, so a caller diffs only that instead of the whole board."""
+        out: list[Signal] = []
+        groups: set[int] = set()
+        for ticker in tickers:
+            result = self._results.get(ticker)
+            if result is not None:
+                out.extend(result.signals)
+            group = self._group_of.get(ticker)
+            if group is not None:
+                groups.add(group)
+        for group in sorted(groups):
+            out.extend(self._group_signals.get(group, ()))
+        return tuple(out)
+
     def skipped(self) -> tuple[Skip, ...]:
         """Reasons for markets the screen passed but the exact rules did not."""
         return tuple(r.skip for r in self._results.values() if r.skip is not None)
@@ -165,11 +190,24 @@ class Board:
         return evaluate_market(market, self.books.get(ticker), match, event, self.ctx, now)
 
     def _evaluate(self, ticker: str, now: datetime) -> None:
-        result = self._exact(ticker, now)
+        try:
+            result = self._exact(ticker, now)
+        except Exception as exc:
+            if self._on_error is None:
+                raise
+            self._results.pop(ticker, None)
+            self._on_error(ticker, exc)
+            return
         if result.signals or result.skip is not None:
             self._results[ticker] = result
         else:
             self._results.pop(ticker, None)
 
     def _evaluate_group(self, index: int) -> None:
-        self._group_signals[index] = evaluate_group(self._groups[index], self.books, self.ctx)
+        try:
+            self._group_signals[index] = evaluate_group(self._groups[index], self.books, self.ctx)
+        except Exception as exc:
+            if self._on_error is None:
+                raise
+            self._group_signals.pop(index, None)
+            self._on_error(",".join(m.ticker for m in self._groups[index]), exc)

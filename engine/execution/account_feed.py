@@ -32,7 +32,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from engine.connectors.errors import ApiError, TransportError
-from engine.connectors.kalshi.messages import FillUpdate, UserOrderUpdate, WsMessage
+from engine.connectors.kalshi.messages import FillUpdate, MarketLifecycle, UserOrderUpdate, WsMessage
 from engine.connectors.kalshi.rest import KalshiRestClient
 from engine.connectors.kalshi.ws import KalshiWebSocket
 from engine.errors import ArbError
@@ -40,11 +40,13 @@ from engine.execution.executor import Execution
 from engine.execution.live import fill_record, state_of, ws_fill_record
 from engine.execution.manager import OrderManager
 from engine.execution.model import AuditEvent, AuditKind, OrderRecord, OrderState
-from engine.execution.recovery import FailClosed
+from engine.execution.recovery import FailClosed, settlement_record
 
 log = logging.getLogger(__name__)
 
-ACCOUNT_CHANNELS = ("fill", "user_orders")
+ACCOUNT_CHANNELS = ("fill", "user_orders", "market_lifecycle_v2")
+"""Our fills and orders, and every market's lifecycle: a ``settled`` market we traded has its settlement
+read over REST (what it paid us) and counted by the breaker."""
 OPEN_AT_EXCHANGE = (OrderState.ACKED, OrderState.PARTIAL, OrderState.UNKNOWN)
 """Orders a reconciliation asks about. NEW and SENT belong to the placement in flight (or, after a crash, to
 restart recovery); asking about them here would race the acknowledgement."""
@@ -54,9 +56,10 @@ restart recovery); asking about them here would race the acknowledgement."""
 class FeedCounters:
     """What the feed did, for health views and tests."""
 
-    fills: int = 0
-    """Fills this feed recorded first (from a message or its own REST reads)."""
+    contracts: int = 0
+    """Contracts of the fills this feed recorded first (from a message or its own REST reads)."""
     order_updates: int = 0
+    settlements: int = 0
     reconciliations: int = 0
     unmatched: int = 0
     last_reconcile: str = ""
@@ -144,6 +147,21 @@ class AccountFeed:
             await self._on_fill(msg)
         elif isinstance(msg, UserOrderUpdate):
             await self._on_order(msg)
+        elif isinstance(msg, MarketLifecycle) and msg.event_type == "settled" and await self._traded(msg.ticker):
+            await self.settle(msg.ticker)
+
+    async def _traded(self, ticker: str) -> bool:
+        return bool(await self.manager.store.fills(ticker=ticker))
+
+    async def settle(self, ticker: str | None = None) -> int:
+        """Record the exchange's settlements (of ``ticker``, or all) not recorded yet; the manager has the
+        breaker count each one once. Returns how many were new."""
+        added = 0
+        for s in await self.rest.settlements(ticker=ticker):
+            if await self.manager.record_settlement(settlement_record(s, self._now())):
+                added += 1
+        self.counters.settlements += added
+        return added
 
     async def _find(self, client_order_id: str | None, order_id: str) -> OrderRecord | None:
         cid = client_order_id or self.manager.client_order_id_of(order_id)
@@ -171,8 +189,7 @@ class AccountFeed:
             return
         before = record.filled_count
         updated = await self.manager.add_fill(record, fill)
-        if updated.filled_count > before:
-            self.counters.fills += 1
+        self.counters.contracts += max(0, updated.filled_count - before)
         self._settle_expectation(updated)
 
     async def _on_order(self, msg: UserOrderUpdate) -> None:
@@ -257,7 +274,7 @@ class AccountFeed:
     async def _resolve(self, record: OrderRecord) -> None:
         before = record.filled_count
         updated = await self.manager.resolve(record)
-        self.counters.fills += max(0, updated.filled_count - before)
+        self.counters.contracts += max(0, updated.filled_count - before)
 
     async def _foreign(self, msg: FillUpdate) -> None:
         """A fill of an order this engine never placed: its position cannot be explained, so nothing new
@@ -272,8 +289,8 @@ class AccountFeed:
         await self.breaker.fail_closed(reason, now)
 
     async def reconcile(self, reason: str) -> int:
-        """Ask REST about every order still open at the exchange and record the fills it lists for our
-        orders; returns the fills added. Audited as one ``reconcile`` event."""
+        """Ask REST about every order still open at the exchange, record the fills it lists for our orders
+        and the settlements; returns the contracts of the fills added. Audited as one ``reconcile`` event."""
         self.counters.reconciliations += 1
         self.counters.last_reconcile = reason
         store = self.manager.store
@@ -298,11 +315,13 @@ class AccountFeed:
                 added += max(0, updated.filled_count - before)
             except ArbError as exc:
                 self._error(f"fill {raw.fill_id} listed by REST does not fit: {exc}")
-        self.counters.fills += added
-        data = {"ok": True, "source": "account_feed", "reason": reason, "resolved": resolved, "fills_added": added}
+        self.counters.contracts += added
+        settled = await self.settle()
+        data = {"ok": True, "source": "account_feed", "reason": reason, "resolved": resolved, "contracts_added": added,
+                "settlements_added": settled}  # fmt: skip
         await store.append_audit(AuditEvent(self._now(), AuditKind.RECONCILE, None, data))
         if added:
-            log.warning("account feed: %s; REST reconciliation recorded %d missed fill(s)", reason, added)
+            log.warning("account feed: %s; REST reconciliation recorded %d missed contract(s)", reason, added)
         else:
             log.info("account feed: %s; REST reconciliation found nothing missed", reason)
         return added

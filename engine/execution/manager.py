@@ -33,7 +33,7 @@ from engine.execution.model import (
     SettlementRecord,
 )
 from engine.execution.states import OrderStateError
-from engine.store.base import DuplicateOrderError, Store
+from engine.store.base import DuplicateOrderError, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -285,12 +285,17 @@ class OrderManager:
         try:
             updated = states.apply_fill(record, fill, now)  # checked before it is committed
         except OrderStateError:
-            if fill.fill_id in {f.fill_id for f in await self.store.fills(client_order_id=record.client_order_id)}:
+            if await self._known_fill(fill):
                 return record  # seen before: it is already counted in the totals that refuse it now
             log.exception("fill %s does not fit order %s", fill.fill_id, record.client_order_id)
             raise
-        if not await self.store.record_fill(fill):
-            return record
+        try:
+            if not await self.store.record_fill(fill):
+                return record
+        except StoreError:
+            if await self._known_fill(fill):
+                return record
+            raise
         record = await self._save(record, updated)
         await self.guard.on_fill(fill, record, now)
         for listener in self._listeners:
@@ -299,6 +304,17 @@ class OrderManager:
             except Exception:  # a view that cannot take the fill must not lose it for the store
                 log.exception("fill listener failed on fill %s", fill.fill_id)
         return record
+
+    async def _known_fill(self, fill: FillRecord) -> bool:
+        """True when the store holds this fill already, as the same execution. The WebSocket and REST report
+        one fill's time differently (when the message was sent, when the trade happened), so only what was
+        traded is compared; a fill id with a different count, price or fee is an error, not a duplicate."""
+        for known in await self.store.fills(client_order_id=fill.client_order_id):
+            if known.fill_id == fill.fill_id:
+                if _traded(known) != _traded(fill):
+                    raise StoreError(f"fill {fill.fill_id}: reported as {_traded(fill)}, recorded as {_traded(known)}")
+                return True
+        return False
 
     async def record_settlement(self, settlement: SettlementRecord) -> bool:
         """Commit a market's settlement once and let the breaker count what it realised; False when the
@@ -329,3 +345,7 @@ class OrderManager:
         """Cancel one open order and record whatever the venue says it became."""
         execution = await self.executor.cancel(record)
         return await self.apply(record, execution)
+
+
+def _traded(fill: FillRecord) -> tuple[object, ...]:
+    return (fill.ticker, fill.side, fill.action, fill.count, fill.price, fill.fee, fill.mode)

@@ -86,11 +86,11 @@ class Stack:
         await self.rest.aclose()
 
 
-async def open_stack(sim: Any, db: Path, mode: Mode, **client: Any) -> Stack:
+async def open_stack(sim: Any, db: Path, mode: Mode, limits: RiskLimits = LIMITS, **client: Any) -> Stack:
     """``mode`` PAPER fills against ``stack.books`` (load them with ``await rest.orderbook``); LIVE sends."""
     store = await open_store(db)
     rest = kalshi_client(sim, **client)
-    guard = await BreakerGuard.open(store, LIMITS, sim.clock.now())
+    guard = await BreakerGuard.open(store, limits, sim.clock.now(), mode=mode)
     books: dict[str, Orderbook] = {}
     fee_table: dict[str, FeeSchedule] = {}
     groups: OrderGroups | None = None

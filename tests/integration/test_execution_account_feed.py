@@ -1,0 +1,227 @@
+"""The account feed against the simulator over sockets: fills and order updates from the ``fill`` and
+``user_orders`` channels reach the order manager, once each whatever else brings them, and REST fills in what
+the WebSocket lost (a reconnect, account events dropped from a full queue). Also the UNKNOWN order that blocks
+its market until resolved by ``client_order_id``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
+
+import pytest
+from clientkit import eventually, game_in, kalshi_ws
+from execution_stack import Stack, open_stack, order_for
+
+from engine.execution.account_feed import AccountFeed
+from engine.execution.model import AuditKind, Mode, OrderRecord, OrderState, TimeInForce
+
+pytestmark = pytest.mark.integration
+ONE = D(1)
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout_s: float = 5.0) -> None:
+    """Wait (bounded) for a condition read from the store."""
+    async with asyncio.timeout(timeout_s):
+        while not await check():
+            await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def running_feed(stack: Stack, **options: Any) -> AsyncIterator[AccountFeed]:
+    """The feed on its own WebSocket, subscribed and through its first reconciliation."""
+    ws = kalshi_ws(stack.sim, max_events=options.pop("max_events", 10_000))
+    options.setdefault("grace_s", 60.0)  # no REST read unless the test asks for one
+    options.setdefault("unknown_every_s", 60.0)
+    options.setdefault("check_every_s", 0.02)
+    feed = AccountFeed(stack.manager, ws, stack.rest, stack.guard, stack.sim.clock.now, **options)
+    task = asyncio.create_task(feed.run())
+    try:
+        async with asyncio.timeout(5):
+            await feed.synced.wait()
+        yield feed
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def record_of(stack: Stack, client_order_id: str) -> OrderRecord:
+    record = await stack.store.order(client_order_id)
+    assert record is not None
+    return record
+
+
+def exchange_fills(sim: Any, client_order_id: str) -> list[tuple[str, D, D, D]]:
+    return sorted(
+        (f.fill_id, f.count, f.yes_price, f.fee) for f in sim.exchange.fills if f.client_order_id == client_order_id
+    )
+
+
+async def stored_fills(stack: Stack, client_order_id: str) -> list[tuple[str, D, D, D]]:
+    """Our fills as the exchange states them (count, YES price) for a YES order."""
+    fills = await stack.store.fills(client_order_id=client_order_id)
+    return sorted((f.fill_id, D(f.count), f.price, f.fee) for f in fills)
+
+
+async def resting_bid(stack: Stack, ticker: str, count: int, key: str = "rest") -> OrderRecord:
+    """A GTC YES bid joining the best bid: it rests until a seller crosses it."""
+    sim = stack.sim
+    bid = sim.exchange.best_yes_bid(ticker)
+    placed = await stack.place(order_for(sim, ticker, Mode.LIVE, count=count, limit=bid, tif=TimeInForce.GTC, key=key))
+    assert placed.record is not None and placed.record.state is OrderState.ACKED, placed.detail
+    return placed.record
+
+
+def sell_into(sim: Any, ticker: str, price: D, count: int) -> None:
+    """A seller arrives at the exchange: a house NO bid at 1 - ``price`` crosses our YES bid at ``price``."""
+    sim.exchange.quote_house(ticker, [], [(ONE - price, D(count))], sim.clock.now())
+
+
+async def test_a_resting_order_filled_later_arrives_over_the_websocket(sim: Any, tmp_path: Path) -> None:
+    ticker = game_in(sim, "nba").home_ticker
+    live = await open_stack(sim, tmp_path / "live.db", Mode.LIVE)
+    try:
+        order = await resting_bid(live, ticker, 7)
+        async with running_feed(live) as feed:
+            sell_into(sim, ticker, order.intent.limit_price, 7)
+            await until(
+                lambda: _state_is(live, order.client_order_id, OrderState.FILLED)
+            )  # no REST read: grace is 60 s
+            assert feed.counters.contracts == 7 and feed.counters.reconciliations == 1
+        record = await record_of(live, order.client_order_id)
+        assert record.filled_count == 7 and record.filled_cost == order.intent.limit_price * 7
+        assert await stored_fills(live, order.client_order_id) == exchange_fills(sim, order.client_order_id)
+        assert live.guard.state.day.contracts == 7  # the breaker counted it
+        assert sim.exchange.position(ticker).position == 7
+    finally:
+        await live.close()
+
+
+async def _reconciled(stack: Stack, reason: str) -> bool:
+    audits = await stack.store.audit(kinds=(AuditKind.RECONCILE,))
+    return any(reason in str(e.data.get("reason", "")) for e in audits)
+
+
+async def _state_is(stack: Stack, client_order_id: str, state: OrderState) -> bool:
+    record = await stack.store.order(client_order_id)
+    return record is not None and record.state is state
+
+
+async def test_fills_brought_by_both_rest_and_the_websocket_count_once(sim: Any, tmp_path: Path) -> None:
+    ticker = game_in(sim, "nfl").away_ticker
+    live = await open_stack(sim, tmp_path / "live.db", Mode.LIVE)
+    try:
+        asks = sim.exchange.orderbook(ticker).asks("yes")
+        limit, count = asks[1].price, int(asks[0].count + asks[1].count)  # two levels: two fills
+        async with running_feed(live) as feed:
+            placed = await live.place(order_for(sim, ticker, Mode.LIVE, count=count, limit=limit))
+            cid = placed.intent.client_order_id
+            assert placed.record is not None and placed.record.state is OrderState.FILLED
+            await eventually(lambda: feed.counters.order_updates >= 1)  # the channel's messages were applied
+            await asyncio.sleep(0.2)  # and any late ones
+        record = await record_of(live, cid)
+        assert record.filled_count == count
+        assert await stored_fills(live, cid) == exchange_fills(sim, cid)
+        assert len(exchange_fills(sim, cid)) == 2
+        assert live.guard.state.day.contracts == count
+    finally:
+        await live.close()
+
+
+async def test_a_fill_while_the_socket_is_down_is_found_over_rest_on_reconnect(sim: Any, tmp_path: Path) -> None:
+    ticker = game_in(sim, "nhl").home_ticker
+    live = await open_stack(sim, tmp_path / "live.db", Mode.LIVE)
+    try:
+        order = await resting_bid(live, ticker, 4)
+        async with running_feed(live) as feed:
+            sim.faults.drop_websockets()
+            sell_into(sim, ticker, order.intent.limit_price, 4)  # no socket is open to carry it
+            await until(lambda: _reconciled(live, "reconnected"))
+            assert feed.counters.last_reconcile.startswith("reconnected"), feed.counters
+        assert (await record_of(live, order.client_order_id)).state is OrderState.FILLED
+        assert await stored_fills(live, order.client_order_id) == exchange_fills(sim, order.client_order_id)
+        audits = [e.data for e in await live.store.audit(kinds=(AuditKind.RECONCILE,))]
+        assert [a["contracts_added"] for a in audits if str(a.get("reason", "")).startswith("reconnected")] == [4]
+    finally:
+        await live.close()
+
+
+async def test_account_events_dropped_from_a_full_queue_are_reconciled_over_rest(sim: Any, tmp_path: Path) -> None:
+    ticker = game_in(sim, "mlb").away_ticker
+    live = await open_stack(sim, tmp_path / "live.db", Mode.LIVE)
+    try:
+        order = await resting_bid(live, ticker, 10)
+        cid = order.client_order_id
+        async with running_feed(live, max_events=1) as feed:
+            # the feed's writer waits on the order while two sellers arrive: four account messages, room for one
+            async with live.manager._order_lock(cid):
+                sell_into(sim, ticker, order.intent.limit_price, 4)
+                sell_into(sim, ticker, order.intent.limit_price, 6)
+                await eventually(lambda: feed.ws.dropped_account_events >= 1)
+            await until(lambda: _state_is(live, cid, OrderState.FILLED))
+            await until(lambda: _reconciled(live, "dropped by the WebSocket client"))
+        record = await record_of(live, cid)
+        assert record.filled_count == 10
+        assert await stored_fills(live, cid) == exchange_fills(sim, cid)
+        assert live.guard.state.day.contracts == 10
+    finally:
+        await live.close()
+
+
+async def _unknown_order(live: Stack, ticker: str, count: int, limit: D) -> OrderRecord:
+    """An IOC order that the exchange takes while this process cannot learn it: the acknowledgement is held
+    past the client's timeout and every lookup by client_order_id answers 503."""
+    sim = live.sim
+    intent = order_for(sim, ticker, Mode.LIVE, count=count, limit=limit, key="uncertain")
+    sim.faults.hold_next_order_ack(3.0)
+    task = asyncio.create_task(live.place(intent))
+    await eventually(lambda: bool(sim.exchange.orders_with_client_id(intent.client_order_id)))
+    sim.faults.fail_next_5xx(8)  # one lookup, all its retries
+    placed = await task
+    assert placed.record is not None and placed.record.state is OrderState.UNKNOWN, placed.record
+    return placed.record
+
+
+async def test_an_unknown_order_blocks_its_market_until_resolved_by_client_order_id(sim: Any, tmp_path: Path) -> None:
+    game = game_in(sim, "nba")
+    ticker, other = game.home_ticker, game.away_ticker
+    live = await open_stack(sim, tmp_path / "live.db", Mode.LIVE, timeout_s=0.5)
+    try:
+        ask = sim.exchange.orderbook(ticker).asks("yes")[0]
+        unknown = await _unknown_order(live, ticker, 2, ask.price)
+        assert live.manager.unknown_on(ticker) == {unknown.client_order_id}
+
+        blocked = await live.place(order_for(sim, ticker, Mode.LIVE, count=1, limit=D("0.02"), key="next"))
+        assert not blocked.allowed and blocked.rule == "unknown_orders"
+        assert unknown.client_order_id in blocked.detail
+        elsewhere = await live.place(order_for(sim, other, Mode.LIVE, count=1, limit=D("0.02"), key="other"))
+        assert elsewhere.allowed  # only its own market waits
+
+        resolved = await live.manager.resolve(unknown)
+        assert resolved.state is OrderState.FILLED and resolved.filled_count == 2
+        assert live.manager.unknown_on(ticker) == frozenset()
+        again = await live.place(order_for(sim, ticker, Mode.LIVE, count=1, limit=D("0.02"), key="next", attempt=1))
+        assert again.allowed, again.detail
+        orders = sim.exchange.orders_with_client_id(unknown.client_order_id)
+        assert len(orders) == 1  # placed once, never again
+        assert sim.exchange.position(ticker).position == 2
+    finally:
+        await live.close()
+
+
+async def test_the_account_feed_resolves_an_unknown_order_and_unblocks_its_market(sim: Any, tmp_path: Path) -> None:
+    ticker = game_in(sim, "nhl").away_ticker
+    live = await open_stack(sim, tmp_path / "live.db", Mode.LIVE, timeout_s=0.5)
+    try:
+        ask = sim.exchange.orderbook(ticker).asks("yes")[0]
+        unknown = await _unknown_order(live, ticker, 1, ask.price)
+        async with running_feed(live, unknown_every_s=0.05):
+            await until(lambda: _state_is(live, unknown.client_order_id, OrderState.FILLED))
+        assert live.manager.unknown_on(ticker) == frozenset()
+        assert await stored_fills(live, unknown.client_order_id) == exchange_fills(sim, unknown.client_order_id)
+    finally:
+        await live.close()
