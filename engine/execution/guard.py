@@ -28,7 +28,7 @@ from engine.portfolio.ledger import Ledger, LedgerError, MarketRef, apply_fill, 
 from engine.risk import transitions as t
 from engine.risk.check import check
 from engine.risk.limits import RiskLimits
-from engine.risk.proposal import Decision, OrderProposal
+from engine.risk.proposal import Decision, OrderProposal, Rule
 from engine.risk.state import BreakerMode, BreakerState
 from engine.store.base import Store
 
@@ -174,6 +174,17 @@ class BreakerGuard:
 
     async def resume(self, now: datetime) -> None:
         await self._set(t.resume(self.state, now), now)
+
+    async def data_stale(self, rule: Rule, detail: str, now: datetime) -> None:
+        """The Kalshi feed stalled while connected: REDUCING until :meth:`data_fresh` (engine.risk.transitions)."""
+        await self._set(t.data_stale(self.state, rule, detail, now), now)
+
+    async def data_fresh(self, now: datetime) -> None:
+        await self._set(t.data_fresh(self.state, now), now)
+
+    async def book_mismatch(self, detail: str, now: datetime) -> None:
+        """A book that disagrees with the exchange's ticker even after a fresh snapshot: HALTED."""
+        await self._set(t.book_mismatch(self.state, detail, now), now)
 
     async def fail_closed(self, reason: str, now: datetime) -> None:
         """Start HALTED with ``reason`` (restart recovery found what it cannot explain)."""

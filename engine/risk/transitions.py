@@ -156,6 +156,32 @@ def resume(state: BreakerState, now: datetime) -> BreakerState:
     )
 
 
+DATA_AGE_RULES = frozenset({Rule.BOOK_AGE.value, Rule.FEED_SILENT.value})
+"""Trips the Kalshi feed's condition sets and lifts: REDUCING while it is stalled, ACTIVE again once it flows."""
+
+
+def data_stale(state: BreakerState, rule: Rule, detail: str, now: datetime) -> BreakerState:
+    """The Kalshi feed stalled while connected: ``book_age`` (nothing arrives at all) or ``feed_silent``
+    (ticker messages arrive, book changes do not). Only reductions pass until :func:`data_fresh`; it is a
+    condition of the data, not a loss, so it lifts by itself. A HALTED breaker stays HALTED."""
+    if rule.value not in DATA_AGE_RULES:
+        raise RiskError(f"{rule.value} is not a data-age rule ({', '.join(sorted(DATA_AGE_RULES))})")
+    return _trip(state, BreakerMode.REDUCING, rule, detail, now)
+
+
+def data_fresh(state: BreakerState, now: datetime) -> BreakerState:
+    """The feed flows again: a REDUCING mode that a data-age rule set is lifted; any other mode stays."""
+    if state.mode is BreakerMode.REDUCING and state.rule in DATA_AGE_RULES:
+        return replace(state, mode=BreakerMode.ACTIVE, reason="", rule="", since=now)
+    return state
+
+
+def book_mismatch(state: BreakerState, detail: str, now: datetime) -> BreakerState:
+    """The local book still disagrees with the exchange's own ticker prices after a fresh snapshot: the book
+    cannot be trusted and the cause is unknown, so HALTED until the operator has looked and resumes."""
+    return _trip(state, BreakerMode.HALTED, Rule.BOOK_MISMATCH, detail, now)
+
+
 def event_legged(state: BreakerState, event_ticker: str, reason: str) -> BreakerState:
     """Only reductions on this event until it is flat or hedged (a Kalshi arbitrage that filled one leg)."""
     return replace(state, reducing_events={**state.reducing_events, event_ticker: reason})

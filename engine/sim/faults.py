@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 
 @dataclass(slots=True)
@@ -15,6 +16,9 @@ class Faults:
     latency_s: float = 0.0
     """Added before every HTTP response and WebSocket message."""
     stalled: bool = False
+    books_stalled: bool = False
+    ticker_skew: Decimal = Decimal(0)
+    """Added to the ``ticker`` channel's best YES bid and ask (the books stay right)."""
     _fail_5xx: int = 0
     _fail_429: int = 0
     _malformed_ws: int = 0
@@ -43,6 +47,15 @@ class Faults:
     def stall_feeds(self, stalled: bool = True) -> None:
         """WebSockets stay open but nothing is sent, not even pings."""
         self.stalled = stalled
+
+    def stall_books(self, stalled: bool = True) -> None:
+        """Orderbook deltas stop (they are lost, as a server that stopped publishing loses them) while
+        ``ticker`` and every other channel go on: a book feed silent behind a live connection."""
+        self.books_stalled = stalled
+
+    def skew_ticker(self, by: Decimal) -> None:
+        """The ``ticker`` channel reports best YES bid and ask off by ``by`` dollars (0 restores it)."""
+        self.ticker_skew = by
 
     def reset_after_next_order(self) -> None:
         """The next order POST is placed, then its TCP connection is dropped before any response."""

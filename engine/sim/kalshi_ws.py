@@ -13,6 +13,7 @@ import contextlib
 import itertools
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -326,14 +327,18 @@ class WebSocketHub:
         now = self.ctx.now()
         ex = self.ctx.exchange
         if isinstance(event, BookChange):
-            if self._watching("orderbook_delta", event.ticker):
+            if self._watching("orderbook_delta", event.ticker) and not self.ctx.faults.books_stalled:
                 gap = self.ctx.faults.take_seq_gap(event.ticker)
                 msg = delta_msg(event, now)
                 yes_leg = {**msg, "price_dollars": dollars(ONE - event.price)} if event.side == "no" else msg
                 self._fan("orderbook_delta", event.ticker, "orderbook_delta", msg, seq=True, gap=gap, yes_leg=yes_leg)
         elif isinstance(event, TickerChange):
             if self._watching("ticker", event.ticker):
-                self._fan("ticker", event.ticker, "ticker", ticker_msg(ex, event.ticker, now))
+                body = ticker_msg(ex, event.ticker, now)
+                if skew := self.ctx.faults.ticker_skew:
+                    for key in ("yes_bid_dollars", "yes_ask_dollars"):
+                        body[key] = dollars(min(ONE, max(Decimal(0), Decimal(body[key]) + skew)))
+                self._fan("ticker", event.ticker, "ticker", body)
             state = ex.markets[event.ticker]
             if self._status.get(event.ticker, "active") != state.status:
                 self._status[event.ticker] = state.status

@@ -80,6 +80,17 @@ BUFFER_OVERFLOW = 25
 """WebSocket error code: the subscription's outbound buffer was exceeded, so messages were lost."""
 
 
+BookWatcher = Callable[[Sequence[str], Sequence[str]], None]
+"""``watcher(changed, untrusted)``: told inside the reader, before the next message is read, which local books
+changed and which can no longer be trusted (a ``seq`` gap, a lost connection, a resync), so a consumer
+re-prices with no queue hop and never trades on a book the client has given up on."""
+TickerWatcher = Callable[[TickerUpdate], None]
+"""Told of every ``ticker`` message inside the reader, in stream order with the book messages."""
+MAX_TURN_S = 0.002
+"""The reader hands the loop back after this much work when frames keep arriving, so a burst of thousands
+of deltas never blocks timers, orders or the control socket for longer."""
+
+
 class _Reconnect(Exception):
     """Raised from a handler to drop the connection and start over with fresh subscriptions and snapshots."""
 
@@ -169,6 +180,10 @@ class KalshiWebSocket:
         self.errors: list[WsError] = []
         self.last_message_at: float | None = None
         self.last_error: str | None = None
+        self.frame_started_at = 0.0
+        """``time.perf_counter()`` when the reader took the message being handled (for latency figures)."""
+        self._book_watchers: list[BookWatcher] = []
+        self._ticker_watchers: list[TickerWatcher] = []
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> KalshiWebSocket:
@@ -215,8 +230,12 @@ class KalshiWebSocket:
                 ) as ws:  # fmt: skip
                     attempt = 0
                     await self._on_connect(ws)
+                    turn = time.perf_counter()
                     async for frame in ws:
                         await self._handle(frame)
+                        if time.perf_counter() - turn > MAX_TURN_S:
+                            await asyncio.sleep(0)  # buffered frames are read without yielding: yield here
+                            turn = time.perf_counter()
                 log.warning("kalshi ws: server closed the connection")
             except _Reconnect as exc:
                 self.last_error = str(exc)
@@ -235,7 +254,7 @@ class KalshiWebSocket:
     async def _on_connect(self, ws: ClientConnection) -> None:
         self._ws = ws
         self.connections += 1
-        self.books.reset_connection()
+        self._reset_books()
         self._pending.clear()
         self._pending_channels.clear()
         self._resync_sent.clear()
@@ -248,7 +267,42 @@ class KalshiWebSocket:
     def _on_disconnect(self) -> None:
         self._ws = None
         self.connected.clear()
+        self._reset_books()
+
+    def _reset_books(self) -> None:
         self.books.reset_connection()
+        self._tell((), self.books.tickers())
+
+    # -- watchers --------------------------------------------------------------------------------------
+
+    def watch_books(self, watcher: BookWatcher) -> None:
+        """Call ``watcher(changed, untrusted)`` after every message that changed a book or made one untrusted."""
+        self._book_watchers.append(watcher)
+
+    def watch_tickers(self, watcher: TickerWatcher) -> None:
+        """Call ``watcher(update)`` for every ``ticker`` message, in stream order with the book messages."""
+        self._ticker_watchers.append(watcher)
+
+    def _tell(self, changed: Sequence[str], untrusted: Sequence[str]) -> None:
+        if not (changed or untrusted):
+            return
+        for watcher in self._book_watchers:
+            try:
+                watcher(changed, untrusted)
+            except Exception:  # a consumer's bug must not cost the connection or the other watchers
+                log.exception("kalshi ws: a book watcher failed")
+
+    def _tell_update(self, update: BookUpdate) -> None:
+        self._tell(update.changed, [t for tickers in (update.resync or {}).values() for t in tickers])
+
+    def resync(self, tickers: Sequence[str]) -> None:
+        """Distrust these books now (watchers are told) and have the watchdog ask for fresh snapshots: for a
+        consumer that found a book disagreeing with the exchange's own ``ticker`` prices."""
+        known = [t for t in tickers if t in self.books.tickers() and not self.books.is_stale(t)]
+        for t in known:
+            self.books.book(t).stale = True
+            self._resync_sent.pop(t, None)
+        self._tell((), known)
 
     # -- commands --------------------------------------------------------------------------------------
 
@@ -385,6 +439,7 @@ class KalshiWebSocket:
     # -- inbound ---------------------------------------------------------------------------------------
 
     async def _handle(self, frame: str | bytes) -> None:
+        self.frame_started_at = time.perf_counter()
         try:
             msg = parse_message(frame, yes_leg_book=True)
         except ProtocolError as exc:
@@ -400,6 +455,7 @@ class KalshiWebSocket:
             log.exception("kalshi ws: failed to apply a %s message", type(msg).__name__)
             if isinstance(msg, OrderbookDelta | OrderbookSnapshot):
                 self.books.book(msg.ticker).stale = True  # the watchdog asks for a fresh snapshot
+                self._tell((), (msg.ticker,))
             return
         async with self._changed:
             self._changed.notify_all()
@@ -419,6 +475,11 @@ class KalshiWebSocket:
                 self._subs[handle].sids[msg.channel] = msg.sid
         elif isinstance(msg, TickerUpdate):
             self.books.touch(msg.ticker, now)
+            for watcher in self._ticker_watchers:
+                try:
+                    watcher(msg)
+                except Exception:
+                    log.exception("kalshi ws: a ticker watcher failed")
             self._emit(msg)
         elif isinstance(msg, WsError):
             log.warning("kalshi ws: error %s for command %s: %s", msg.code, msg.command_id, msg.message)
@@ -434,8 +495,10 @@ class KalshiWebSocket:
                 update = self.books.on_sequenced(msg.sid, msg.seq)
         else:
             self._emit(msg)
-        if update is not None and update.resync:
-            await self._request_snapshots(update.resync)
+        if update is not None:
+            self._tell_update(update)
+            if update.resync:
+                await self._request_snapshots(update.resync)
 
     def _emit(self, msg: WsMessage) -> None:
         """Queue for the consumer; a full queue loses its oldest message. Losing one of our fills, orders,
