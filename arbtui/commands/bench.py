@@ -13,7 +13,7 @@ from engine.connectors.bench import bench_connectors
 from engine.detection.bench import bench_detection
 from engine.mapping.bench import bench_mapping
 
-PARTS = ("detection", "mapping", "connectors", "execution")
+PARTS = ("detection", "mapping", "connectors", "execution", "storage")
 
 
 def at_least(low: int) -> Callable[[str], int]:
@@ -59,6 +59,12 @@ def run(args: argparse.Namespace) -> int:
         from engine.execution.bench import bench_execution
 
         out["execution"] = asyncio.run(bench_execution())
+    if "storage" in parts:
+        import os
+
+        from engine.bench.storage import bench_sql_stores
+
+        out["storage"] = asyncio.run(bench_sql_stores(os.environ.get("DATABASE_URL")))
     json.dump(out, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
