@@ -1,27 +1,52 @@
 """Incremental detection: the latest market state plus the signals it implies, re-evaluated per change.
 
-A quote change re-prices only the Kalshi markets mapped to that sportsbook event; an orderbook change
-re-prices that market and its Kalshi-only arbitrage group. A vectorised screen (:mod:`.screen`) picks the
-markets where a signal may exist, and only those go through the exact rules. Holds state but does no
-I/O and reads no clock: the pipeline passes ``now`` with every change.
+The board's state lives in the screen's arrays (:mod:`.screen`), written in place: a quote change
+rewrites the cells of the books that moved for the Kalshi markets mapped to that event, an orderbook
+change one market's asks. The screen then picks the markets where a signal may exist, and only those go
+through the exact rules; their results are kept per market with the row's version and which books were
+fresh, the only ways ``now`` enters them, so a re-screen with nothing changed costs no Decimal work.
+Holds state but does no I/O and reads no clock: every change comes with its ``now``.
 """
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
-from engine.detection.detector import DetectionContext, MarketResult, evaluate_group, evaluate_market, rank
-from engine.detection.screen import CellCache, GroupScreen, RowQuotes, ScreenArrays, row_may_signal, rows_for_event
+import numpy as np
+
+from engine.detection.columns import QuoteSources, build_all, clear_event, write_event
+from engine.detection.detector import (
+    DetectionContext,
+    DetectionResult,
+    MarketResult,
+    evaluate_group,
+    evaluate_market,
+    in_range,
+    rank,
+)
+from engine.detection.screen import GroupScreen, ScreenArrays, micros
 from engine.detection.signals import Signal, Skip
-from engine.mapping.types import MappingResult
-from engine.markets.dedupe import unique_markets, unique_odds_events
+from engine.mapping.types import MappingResult, MarketMatch
+from engine.markets.dedupe import Deduped, unique_markets, unique_odds_events
 from engine.markets.kalshi import KalshiMarket, Orderbook
 from engine.markets.odds import OddsEvent
 
-_NO_ASKS = (math.nan, math.nan)
+
+def _unique_markets(markets: Iterable[KalshiMarket]) -> Deduped[KalshiMarket]:
+    """:func:`unique_markets`, answering at once when no ticker repeats (the usual case)."""
+    items = tuple(markets)
+    if len({m.ticker for m in items}) == len(items):
+        return Deduped(items)
+    return unique_markets(items)
+
+
+def _unique_events(events: Iterable[OddsEvent]) -> Deduped[OddsEvent]:
+    """:func:`unique_odds_events`, answering at once when no id repeats (the usual case)."""
+    items = tuple(events)
+    if len({e.id for e in items}) == len(items):
+        return Deduped(items)
+    return unique_odds_events(items)
 
 
 ErrorSink = Callable[[str, BaseException], None]
@@ -43,7 +68,7 @@ class Board:
         self.ctx = ctx
         self._on_error = on_error
         self.mapping = mapping
-        unique = unique_markets(markets)  # a market listed twice must not be priced (and sized) twice
+        unique = _unique_markets(markets)  # a market listed twice must not be priced (and sized) twice
         self.refused = unique.refused
         """Markets listed more than once with different content: none of their copies is priced."""
         self.markets: dict[str, KalshiMarket] = {m.ticker: m for m in unique.items}
@@ -53,59 +78,76 @@ class Board:
         self._groups = [tuple(g) for g in groups]
         self._group_signals: dict[int, tuple[Signal, ...]] = {}
         self._group_of: dict[str, int] = {m.ticker: i for i, g in enumerate(self._groups) for m in g}
-        self._by_event: dict[str, list[str]] = defaultdict(list)
-        for ticker, match in mapping.matches.items():
-            if ticker in self.markets:
-                self._by_event[match.odds_event_id].append(ticker)
-        self._arrays = ScreenArrays(list(self.markets), ctx.profile)
+        self._ranked: tuple[Signal, ...] | None = None
+        tickers = list(self.markets)
+        self._tickers = tickers
+        matches = mapping.matches
+        self._matches: list[MarketMatch | None] = [matches.get(t) for t in tickers]
+        self._event_rows: dict[str, list[int]] = {}
+        for i, match in enumerate(self._matches):
+            if match is not None:
+                self._event_rows.setdefault(match.odds_event_id, []).append(i)
+        self._arrays = ScreenArrays(tickers, ctx.profile)
+        self._arrays.set_markets(unique.items, self._matches, ctx.fees_for)
+        self._sources = QuoteSources(len(tickers), len(ctx.profile.books))
         self._group_screen = GroupScreen([[m.ticker for m in g] for g in self._groups], self._arrays)
-        self._rows: dict[str, RowQuotes] = {}
-        self._dirty: set[str] = set()  # rows changed since the arrays were last written
-        self._static: dict[str, tuple[bool, float, bool]] = {}  # priceable, taker rate, pushable
-        self._asks: dict[str, tuple[float, float]] = {}
-        self._cells: CellCache = {}
-        for market in self.markets.values():
-            fees = ctx.fees_for(market)
-            self._static[market.ticker] = self._arrays.set_market(market, mapping.matches.get(market.ticker), fees)
+        self._exact_cache: dict[str, tuple[int, int, MarketResult]] = {}
+        self._group_cache: dict[int, tuple[tuple[int, ...], tuple[Signal, ...]]] = {}
 
     def load(self, books: Iterable[Orderbook], events: Iterable[OddsEvent], now: datetime) -> None:
         """Take a full state and evaluate everything once."""
+        markets = self.markets
+        held = self.books
         for book in books:
-            if book.ticker in self.markets:
-                self.books[book.ticker] = book
-                self._asks[book.ticker] = self._arrays.set_book(book)
-        odds = unique_odds_events(events)
+            if book.ticker in markets:
+                held[book.ticker] = book
+        self._arrays.set_books(held)
+        odds = _unique_events(events)
         for event_id in odds.refused_keys:  # copies that differ: none of them is the event's state
             self.events.pop(event_id, None)
         self.events.update((e.id, e) for e in odds.items)
-        for event_id, tickers in self._by_event.items():
-            self._set_quotes(self.events.get(event_id), tickers)
+        build_all(self._arrays, self._sources, self._event_rows, self._matches, self.events, self.ctx.profile)
         self.reevaluate(now)
 
     def apply_event(self, event: OddsEvent, now: datetime) -> list[str]:
         """New sportsbook quotes for one event; returns the tickers re-screened."""
         self.events[event.id] = event
-        tickers = self._by_event.get(event.id, [])
-        self._set_quotes(event, tickers)
-        self._screen(tickers, now)
-        return tickers
+        rows = self._event_rows.get(event.id)
+        if not rows:
+            return []
+        write_event(self._arrays, self._sources, event, rows, self._matches, self.ctx.profile)
+        self._screen(rows, now)
+        return [self._tickers[i] for i in rows]
+
+    def remove_event(self, event_id: str, now: datetime) -> list[str]:
+        """The event is no longer listed: its markets lose their quotes; returns the tickers re-screened."""
+        self.events.pop(event_id, None)
+        rows = self._event_rows.get(event_id)
+        if not rows:
+            return []
+        clear_event(self._arrays, self._sources, rows)
+        self._screen(rows, now)
+        return [self._tickers[i] for i in rows]
 
     def apply_orderbook(self, book: Orderbook, now: datetime) -> None:
-        if book.ticker not in self.markets:
+        i = self._arrays.index.get(book.ticker)
+        if i is None:
             return
         self.books[book.ticker] = book
-        self._asks[book.ticker] = self._arrays.set_book(book)
-        self._screen([book.ticker], now)
+        self._arrays.set_book(i, book)
+        self._screen((i,), now)
         group = self._group_of.get(book.ticker)
         if group is not None:
             self._evaluate_group(group)
 
     def apply_market(self, market: KalshiMarket, now: datetime) -> None:
-        """A lifecycle change (status, strike) of one market."""
+        """A lifecycle change (status, strike) of one market on the board (others are ignored)."""
+        i = self._arrays.index.get(market.ticker)
+        if i is None:
+            return
         self.markets[market.ticker] = market
-        match = self.mapping.matches.get(market.ticker)
-        self._static[market.ticker] = self._arrays.set_market(market, match, self.ctx.fees_for(market))
-        self._screen([market.ticker], now)
+        self._arrays.set_market(i, market, self._matches[i], self.ctx.fees_for(market))
+        self._screen((i,), now)
         group = self._group_of.get(market.ticker)
         if group is not None:
             self._groups[group] = tuple(market if m.ticker == market.ticker else m for m in self._groups[group])
@@ -113,23 +155,24 @@ class Board:
 
     def reevaluate(self, now: datetime) -> None:
         """Time passing alone changes answers (quotes go stale, games start): screen the whole board."""
-        for ticker in self._dirty:
-            self._arrays.set_quotes(ticker, self._rows[ticker])
-        self._dirty.clear()
         self._results.clear()
-        for ticker in self._arrays.candidates(now):
-            self._evaluate(ticker, now)
+        self._ranked = None
+        tickers = self._tickers
+        for i in self._arrays.candidates(micros(now)).tolist():
+            self._evaluate(tickers[i], now)
         self._group_signals.clear()
         for index in self._group_screen.candidates():
             self._evaluate_group(index)
 
     def signals(self) -> tuple[Signal, ...]:
-        out: list[Signal] = []
-        for result in self._results.values():
-            out.extend(result.signals)
-        for group in self._group_signals.values():
-            out.extend(group)
-        return rank(out)
+        if self._ranked is None:
+            out: list[Signal] = []
+            for result in self._results.values():
+                out.extend(result.signals)
+            for group in self._group_signals.values():
+                out.extend(group)
+            self._ranked = rank(out)
+        return self._ranked
 
     def signals_for(self, tickers: Iterable[str]) -> tuple[Signal, ...]:
         """The signals these markets own (their own and their Kalshi-only groups'), unranked: what one change
@@ -151,45 +194,77 @@ class Board:
         """Reasons for markets the screen passed but the exact rules did not."""
         return tuple(r.skip for r in self._results.values() if r.skip is not None)
 
+    def forget_results(self) -> None:
+        """Drop the exact results kept for reuse, so the next pass runs the exact rules on every market the
+        screen passes (for a caller that swapped the rules themselves, as a test injecting a fault does)."""
+        self._exact_cache.clear()
+        self._group_cache.clear()
+
     def explain(self, ticker: str, now: datetime) -> MarketResult:
         """The exact evaluation of one market, with its reason when it gives no signal."""
         return self._exact(ticker, now)
 
-    def _set_quotes(self, event: OddsEvent | None, tickers: Sequence[str]) -> None:
-        """Tickers are all mapped to ``event``: their rows are built in one pass over its books. The arrays
-        are written lazily, before the next whole-board screen: single changes use the scalar screen."""
-        matches = [self.mapping.matches[t] for t in tickers]
-        rows = rows_for_event(event, matches, self.ctx.profile, self._cells)
-        for ticker, row in zip(tickers, rows, strict=True):
-            self._rows[ticker] = row
-        self._dirty.update(tickers)
+    def result(self, now: datetime) -> DetectionResult:
+        """What :func:`engine.detection.detector.detect` returns for this state at ``now``, signals and skip
+        reasons alike, with the exact rules run only where the screen passes or a skip reason is possible.
 
-    def _screen(self, tickers: Sequence[str], now: datetime) -> None:
+        Every other market has at least ``book_consensus`` fresh books and a screen that rules out every
+        signal, so the exact rules would give it neither a signal nor a reason."""
+        t_us = micros(now)
+        arrays = self._arrays
+        need = arrays.may_skip(t_us)
+        need[arrays.candidates(t_us)] = True
+        books = self.books
+        tickers = self._tickers
+        for i in np.nonzero(~need)[0].tolist():  # the one skip reason the arrays cannot see
+            if not in_range(books[tickers[i]]):
+                need[i] = True
+        signals: list[Signal] = []
+        skipped = [Skip(e.ident, e.problem) for e in self.refused]
+        for i in np.nonzero(need)[0].tolist():
+            result = self._exact(tickers[i], now)
+            signals.extend(result.signals)
+            if result.skip is not None:
+                skipped.append(result.skip)
+        for index in self._group_screen.candidates():
+            signals.extend(self._group_exact(index))
+        return DetectionResult(rank(signals), tuple(skipped))
+
+    def _screen(self, rows: Iterable[int], now: datetime) -> None:
         """The scalar screen for the few rows one change touches, then the exact rules where it passes."""
-        t = now.timestamp()
-        profile = self.ctx.profile
-        for ticker in tickers:
-            row = self._rows.get(ticker)
-            priceable, rate, pushable = self._static[ticker]
-            ask_yes, ask_no = self._asks.get(ticker, _NO_ASKS)
-            passes = (
-                row is not None
-                and priceable
-                and row.commence > t
-                and row_may_signal(row, ask_yes, ask_no, rate, pushable, profile, t)
-            )
-            if passes:
-                self._evaluate(ticker, now)
-            else:
-                self._results.pop(ticker, None)
+        t_us = micros(now)
+        arrays = self._arrays
+        tickers = self._tickers
+        for i in rows:
+            if arrays.row_may_signal(i, t_us):
+                self._evaluate(tickers[i], now)
+            elif tickers[i] in self._results:
+                self._ranked = None
+                del self._results[tickers[i]]
 
     def _exact(self, ticker: str, now: datetime) -> MarketResult:
+        """The exact rules for one market, reused while its inputs and its set of fresh books are unchanged.
+
+        A result with a skip reason is never reused: its text can quote a stale book's age."""
+        arrays = self._arrays
+        i = arrays.index[ticker]
+        t_us = micros(now)
+        version = int(arrays.version[i])
+        started = arrays.commence_l[i] <= t_us
+        fresh = -1 if started else arrays.fresh_key(i, t_us)
+        hit = self._exact_cache.get(ticker)
+        if hit is not None and hit[0] == version and hit[1] == fresh:
+            return hit[2]
         market = self.markets[ticker]
-        match = self.mapping.matches.get(ticker)
+        match = self._matches[i]
         event = self.events.get(match.odds_event_id) if match is not None else None
-        return evaluate_market(market, self.books.get(ticker), match, event, self.ctx, now)
+        result = evaluate_market(market, self.books.get(ticker), match, event, self.ctx, now)
+        if result.skip is None and not started:
+            self._exact_cache[ticker] = (version, fresh, result)
+        return result
 
     def _evaluate(self, ticker: str, now: datetime) -> None:
+        self._ranked = None
         try:
             result = self._exact(ticker, now)
         except Exception as exc:
@@ -203,9 +278,22 @@ class Board:
         else:
             self._results.pop(ticker, None)
 
+    def _group_exact(self, index: int) -> tuple[Signal, ...]:
+        """Kalshi-only arbitrage depends on the group's markets and books only: reused at the same versions."""
+        group = self._groups[index]
+        index_of = self._arrays.index
+        versions = tuple(int(self._arrays.version[index_of[m.ticker]]) for m in group)
+        hit = self._group_cache.get(index)
+        if hit is not None and hit[0] == versions:
+            return hit[1]
+        out = evaluate_group(group, self.books, self.ctx)
+        self._group_cache[index] = (versions, out)
+        return out
+
     def _evaluate_group(self, index: int) -> None:
+        self._ranked = None
         try:
-            self._group_signals[index] = evaluate_group(self._groups[index], self.books, self.ctx)
+            self._group_signals[index] = self._group_exact(index)
         except Exception as exc:
             if self._on_error is None:
                 raise

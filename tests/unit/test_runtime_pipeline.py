@@ -78,6 +78,7 @@ async def test_one_market_raising_costs_that_market_only(tmp_path: Any, monkeypa
         return real(market, *args)
 
     monkeypatch.setattr(board_module, "evaluate_market", faulty)
+    pipeline.board.forget_results()  # exact results reused at an unchanged state would skip the fault
     pipeline.tick(snap.as_of)
     assert pipeline.errors >= 1
     left = [(s.kind.value, s.ticker, s.tickers) for s in pipeline.live.values() if s.ticker == signal.ticker]
