@@ -18,4 +18,5 @@ COMMANDS: tuple[str, ...] = (
     "resume",
     "profile",
     "launch",
+    "attach",
 )
