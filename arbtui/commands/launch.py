@@ -36,8 +36,8 @@ from engine.config.settings import Settings, settings_for_command
 from engine.connectors.kalshi.rest import KalshiRestClient
 from engine.connectors.kalshi.ws import KalshiWebSocket
 from engine.connectors.odds_api.client import OddsApiClient
-from engine.errors import ArbError
-from engine.execution.mode import trading_mode
+from engine.errors import ArbError, ConfigError
+from engine.execution.mode import live_refusal, trading_mode
 from engine.execution.model import Mode
 from engine.runtime.assemble import build_engine, replay
 from engine.runtime.cadence import CadencePolicy
@@ -105,6 +105,9 @@ def run(args: argparse.Namespace) -> int:
     if args.replay is not None and (args.record is not None or args.demo):
         raise ArbError("--replay runs a recording; it cannot be combined with --record or --demo")
     settings = settings_for_command(args.env_file)
+    if not settings.paper_trading and not settings.kalshi_key_id and not args.demo and args.replay is None:
+        # real money was asked for: refuse, rather than quietly trade the paper demo the missing key implies
+        raise ConfigError(live_refusal(settings) or "live trading refused: KALSHI_KEY_ID not set")
     recording = load_recording(args.replay) if args.replay is not None else None
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(_JsonFormatter() if args.log_format == "json" else _HumanFormatter())
