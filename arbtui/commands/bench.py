@@ -9,9 +9,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from engine.connectors.bench import bench_connectors
-from engine.detection.bench import bench_detection
-from engine.mapping.bench import bench_mapping
+from engine.bench.connectors import bench_connectors
+from engine.bench.detection import bench_detection
+from engine.bench.mapping import bench_mapping
+from engine.bench.stats import MIN_REPEAT
 
 PARTS = ("detection", "mapping", "connectors", "execution", "storage")
 
@@ -31,17 +32,39 @@ def at_least(low: int) -> Callable[[str], int]:
     return parse
 
 
+def sizes(low: int) -> Callable[[str], tuple[int, ...]]:
+    """A comma-separated list of board sizes (``500,2000,8000``), each with the floor of :func:`at_least`."""
+    one = at_least(low)
+
+    def parse(text: str) -> tuple[int, ...]:
+        parts = [p.strip() for p in text.split(",")]
+        if not all(parts):
+            raise argparse.ArgumentTypeError(f"expected sizes separated by commas, got {text!r}")
+        return tuple(one(p) for p in parts)
+
+    return parse
+
+
 def register(sub: Any) -> None:
     parser = sub.add_parser(
         "bench",
         help="benchmark detection, mapping and the connectors; print JSON",
-        description="detection: a full pass over a generated board of 2,000 markets x 4 books, and one "
-        "incremental re-evaluation after a quote change. mapping: 2,000 Kalshi markets against 1,000 Odds API "
-        "events. connectors: WebSocket book updates per second and REST round trips against the local "
-        "simulator. Timings are for this machine; nothing is asserted.",
+        description="detection: a cold full pass over a generated board of 2,000 markets x 4 books, the "
+        "screened and the exact full pass, a warm re-screen and one quote change. mapping: 2,000 Kalshi markets "
+        "against 1,000 Odds API events. connectors: WebSocket book updates per second and REST round trips "
+        "against the local simulator. Each figure is the median, p99 and minimum of at least 5 repetitions "
+        "after a warm-up, with the Python version, the collector state and the load average. Timings are for "
+        "this machine; nothing is asserted.",
     )
-    parser.add_argument("--markets", type=at_least(2), default=2000, help="Kalshi markets on the detection board")
-    parser.add_argument("--repeat", type=at_least(1), default=20, help="full detection passes to time")
+    parser.add_argument(
+        "--markets",
+        type=sizes(2),
+        default=(2000,),
+        help="Kalshi markets on the detection board; several (500,2000,8000) print the growth",
+    )
+    parser.add_argument(
+        "--repeat", type=at_least(MIN_REPEAT), default=7, help=f"timed repetitions per figure (at least {MIN_REPEAT})"
+    )
     parser.add_argument("--only", choices=PARTS, action="append", help="run only these parts (repeatable)")
     parser.set_defaults(func=run)
 
@@ -52,11 +75,11 @@ def run(args: argparse.Namespace) -> int:
     if "detection" in parts:
         out["detection"] = bench_detection(args.markets, args.repeat)
     if "mapping" in parts:
-        out["mapping"] = bench_mapping()
+        out["mapping"] = bench_mapping(args.repeat)
     if "connectors" in parts:
         out["connectors"] = asyncio.run(bench_connectors())
     if "execution" in parts:
-        from engine.execution.bench import bench_execution
+        from engine.bench.execution import bench_execution
 
         out["execution"] = asyncio.run(bench_execution())
     if "storage" in parts:

@@ -97,7 +97,7 @@ def _local_apply_rate() -> float:
 
 async def bench_connectors() -> dict[str, float]:
     """Start a simulator (no server-side rate limits), measure, stop it."""
-    from engine.sim import SimConfig, run_simulator  # the simulator is a test/demo dependency, not a runtime one
+    from engine.sim import SimConfig, run_simulator  # imported here: the other parts need no simulator
 
     async with run_simulator(SimConfig(seed=1, rate_limits=False)) as sim:
         signer = KalshiSigner.from_file(sim.key_id, sim.private_key_path)

@@ -1,17 +1,22 @@
-"""Detection benchmark on a generated board (2,000 markets x 4 books by default)."""
+"""Detection benchmark on generated boards (2,000 markets x 4 books by default): cold full pass, the
+screened and the exact full pass, a warm re-screen and one quote change, each as median, p99 and minimum."""
 
 from __future__ import annotations
 
+import itertools
 import random
-import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+from engine.bench.stats import MIN_REPEAT, environment, summary, timed
 from engine.config.profiles import PROFILES, ProfileName
 from engine.detection.board import Board
 from engine.detection.detector import DetectionContext, detect
+from engine.detection.fullpass import detect_screened
 from engine.mapping.types import MappingResult, MarketKind, MarketMatch
 from engine.markets.kalshi import KalshiMarket, Level, Orderbook
 from engine.markets.odds import Bookmaker, BookMarket, OddsEvent, Outcome
@@ -87,53 +92,96 @@ def generate_board(
     return kalshi, books, events, MappingResult(matches), now
 
 
-def _timed(fn: object, repeat: int) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()  # type: ignore[operator]
-        out.append(time.perf_counter() - start)
-    return out
+def _quote_changes(events: list[OddsEvent], now: datetime, count: int, seed: int) -> list[OddsEvent]:
+    """``count`` single-book quote changes: one book's winner market of a random game, re-stamped at ``now``."""
+    rng = random.Random(seed)
+    changes = []
+    for _ in range(count):
+        event = rng.choice(events)
+        k = rng.randrange(len(event.bookmakers))
+        bm = event.bookmakers[k]
+        market = bm.markets[0]
+        shifted = tuple(replace(o, american=None) for o in market.outcomes)
+        new_books = list(event.bookmakers)
+        new_books[k] = replace(bm, markets=(replace(market, last_update=now, outcomes=shifted),))
+        changes.append(replace(event, bookmakers=tuple(new_books)))
+    return changes
 
 
-def bench_detection(markets: int = 2000, repeat: int = 20) -> dict[str, float]:
+def bench_board(markets: int, repeat: int) -> dict[str, Any]:
+    """Every detection figure for one board of ``markets`` markets x 4 books (see :func:`bench_detection`)."""
     kalshi, books, events, mapping, now = generate_board(markets)
     ctx = DetectionContext(PROFILES[ProfileName.STANDARD], Decimal(10000), 100)
     book_map = {b.ticker: b for b in books}
     groups = [tuple(kalshi[i : i + 2]) for i in range(0, len(kalshi), 2)]
-    exact = detect(kalshi, book_map, events, mapping, ctx, now, groups).signals
-    full_exact = _timed(lambda: detect(kalshi, book_map, events, mapping, ctx, now, groups), max(1, repeat // 5))
+    exact = detect(kalshi, book_map, events, mapping, ctx, now, groups)
+    screened = detect_screened(kalshi, book_map, events, mapping, ctx, now, groups)
+    if screened != exact:
+        raise AssertionError("the screened full pass and the exact rules disagree")
 
-    board = Board(kalshi, mapping, ctx, groups)
-    load = _timed(lambda: board.load(books, events, now), 1)
-    screened = board.signals()
-    if {s.key for s in screened} != {s.key for s in exact}:
-        raise AssertionError("the screened board and the exact pass disagree")
-    full = _timed(lambda: board.reevaluate(now), repeat)
-    rng = random.Random(11)
-    changes = []
-    for _ in range(500):
-        event = rng.choice(events)
-        bm = event.bookmakers[0]
-        market = bm.markets[0]
-        shifted = tuple(replace(o, american=None) for o in market.outcomes)
-        new_market = replace(market, last_update=now, outcomes=shifted)
-        new_books = (replace(bm, markets=(new_market,)), *event.bookmakers[1:])
-        changes.append(replace(event, bookmakers=new_books))
-    incremental = []
-    for event in changes:
+    def cold() -> Board:
+        board = Board(kalshi, mapping, ctx, groups)
+        board.load(books, events, now)
+        return board
+
+    fresh: list[Board] = []
+
+    def new_board() -> None:
+        fresh[:] = [Board(kalshi, mapping, ctx, groups)]
+
+    out: dict[str, Any] = {
+        "markets": len(kalshi),
+        "books_per_event": len(BOOKS),
+        "signals": len(exact.signals),
+        "cold_full_pass_ms": timed(cold, repeat),
+        "cold_full_pass_gc_off_ms": timed(cold, repeat, collector=False),
+        "board_load_ms": timed(
+            lambda: fresh[-1].load(books, events, now),
+            repeat,
+            setup=new_board,
+        ),
+        "scan_detection_ms": timed(
+            lambda: detect_screened(kalshi, book_map, events, mapping, ctx, now, groups), repeat
+        ),
+        "exact_rules_every_market_ms": timed(
+            lambda: detect(kalshi, book_map, events, mapping, ctx, now, groups), max(MIN_REPEAT, repeat // 4)
+        ),
+    }
+    fresh.clear()
+    board = cold()
+    if board.signals() != exact.signals:
+        raise AssertionError("the board and the exact rules disagree")
+    out["warm_rescreen_ms"] = timed(lambda: board.reevaluate(now), repeat * 4)
+    changes = _quote_changes(events, now, 2000, seed=11)
+    for event in changes[:100]:  # warm-up
+        board.apply_event(event, now)
+    samples = []
+    for event in changes[100:]:
         start = time.perf_counter()
         board.apply_event(event, now)
-        incremental.append(time.perf_counter() - start)
-    incremental.sort()
-    return {
-        "markets": float(len(kalshi)),
-        "books_per_event": float(len(BOOKS)),
-        "signals": float(len(exact)),
-        "full_detection_ms_median": statistics.median(full) * 1e3,
-        "full_detection_ms_min": min(full) * 1e3,
-        "full_exact_pass_every_market_ms_median": statistics.median(full_exact) * 1e3,
-        "board_load_ms": load[0] * 1e3,
-        "incremental_quote_change_us_median": statistics.median(incremental) * 1e6,
-        "incremental_quote_change_us_p99": incremental[int(len(incremental) * 0.99) - 1] * 1e6,
-    }
+        samples.append((time.perf_counter() - start) * 1e6)
+    out["quote_change_us"] = summary(samples, 2)
+    return out
+
+
+def bench_detection(markets: Sequence[int] = (2000,), repeat: int = MIN_REPEAT) -> dict[str, Any]:
+    """Detection timings on generated boards of each size in ``markets`` (N Kalshi winner markets, two per
+    game, 4 sportsbooks per game, 1% of games mispriced), figures in milliseconds unless named ``_us``.
+
+    ``cold_full_pass_ms``: a new ``Board`` built and loaded from odds and books (``_gc_off_``: the same with
+    the garbage collector off while timed); ``board_load_ms``: ``Board.load`` alone; ``scan_detection_ms``:
+    :func:`engine.detection.fullpass.detect_screened`, what ``scan`` runs; ``exact_rules_every_market_ms``:
+    :func:`engine.detection.detector.detect`, the exact rules on every market (the reference both are held
+    to, checked here before timing); ``warm_rescreen_ms``: ``Board.reevaluate`` on a loaded board;
+    ``quote_change_us``: ``Board.apply_event`` for one book's new quote, 1,900 changes after 100 warm-up.
+    ``growth`` divides each median by the previous board's.
+    """
+    boards = [bench_board(n, repeat) for n in markets]
+    growth: dict[str, dict[str, float]] = {}
+    for prev, cur in itertools.pairwise(boards):
+        step = f"{prev['markets']}->{cur['markets']}"
+        for name, figure in cur.items():
+            if isinstance(figure, dict) and figure.get("median"):
+                base = prev[name]["median"]
+                growth.setdefault(name, {})[step] = round(figure["median"] / base, 2) if base else 0.0
+    return {"environment": environment(), "boards": boards, "growth": growth}

@@ -3,7 +3,7 @@
 Three figures, measured on this machine and reported, not asserted: signal -> breaker -> paper order decided
 (the pure path: proposal, ``engine.risk.check``, the paper matcher; microseconds); signal -> order acknowledged
 by the local simulator over loopback (the live executor's V2 create, microseconds); and the store's durable
-writes per second with ``synchronous=FULL`` (:mod:`engine.store.bench`).
+writes per second with ``synchronous=FULL`` (:mod:`engine.bench.store`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from engine.bench.store import bench_store
 from engine.clock import PinnedClock
 from engine.connectors.http import RetryPolicy
 from engine.connectors.kalshi.ratelimit import AsyncRateLimiter
@@ -28,7 +29,6 @@ from engine.risk.check import check
 from engine.risk.limits import RiskLimits
 from engine.risk.transitions import initial_state
 from engine.sim import SimConfig, run_simulator
-from engine.store.bench import bench_store
 
 PINNED = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 

@@ -9,5 +9,5 @@ Modules, one job each:
 - ``games``: finding the one Odds API event of a Kalshi game (teams, date, start time, fuzzy names).
 - ``fuzzy``: batch rapidfuzz scoring with subset/qualifier refusal (``Miami`` is not ``Miami (OH)``).
 - ``overrides``: operator pairs and blocks, hot-reloaded; ``cache``: ``Mapper`` keeps matches and evidence.
-- ``discovery``: which series from ``GET /series`` / ``GET /events`` are priced; ``bench``: timings.
+- ``discovery``: which series from ``GET /series`` / ``GET /events`` are priced (timings: ``engine.bench.mapping``).
 """

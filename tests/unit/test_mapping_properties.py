@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mapping_labelled import load, score
 
-from engine.mapping.bench import synthetic_board, synthetic_college_board
+from engine.bench.mapping import synthetic_board, synthetic_college_board
 from engine.mapping.resolver import resolve
 from engine.markets.kalshi import KalshiMarket
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.store.bench import bench_store
+from engine.bench.store import bench_store
 
 
 async def test_bench_writes_every_order_twice_with_full_sync_and_cleans_up(tmp_path: Path) -> None:
