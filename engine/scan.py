@@ -12,7 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from engine.config.profiles import Profile
-from engine.detection.detector import DetectionContext, DetectionResult, detect
+from engine.detection.detector import DetectionContext, DetectionResult
+from engine.detection.fullpass import detect_screened
 from engine.errors import PayloadError
 from engine.mapping.overrides import Overrides
 from engine.mapping.resolver import resolve, winner_groups
@@ -61,7 +62,7 @@ def scan(
     odds = unique_odds_events(snapshot.odds)
     mapping = resolve(markets.items, odds.items, overrides=overrides)
     ctx = DetectionContext(profile, bankroll, max_position, snapshot.series)
-    result = detect(
+    result = detect_screened(  # the exact rules' answer, through the screen (tests hold the two equal)
         markets.items,
         snapshot.orderbooks,
         odds.items,

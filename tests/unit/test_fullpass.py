@@ -1,0 +1,108 @@
+"""The screened full pass (what ``scan`` runs) returns exactly what the exact rules return on every market:
+the same signals and the same skip reasons, on boards with stale books, closed, unmapped and bookless
+markets, missing events and games already started, and at 8,000 markets."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.bench.detection import generate_board
+from engine.config.profiles import PROFILES, ProfileName
+from engine.detection.detector import DetectionContext, detect
+from engine.detection.fullpass import detect_screened
+from engine.detection.screen import micros
+from engine.detection.vig_arrays import remove_vig_rows
+from engine.mapping.types import MappingResult
+from engine.markets.kalshi import Level, Orderbook
+from engine.pricing.vig import VigMethod, remove_vig
+
+PROFILE_NAMES = [n for n in ProfileName if n is not ProfileName.CUSTOM]
+
+
+def groups_of(kalshi: list) -> list[tuple]:  # type: ignore[type-arg]
+    return [tuple(kalshi[i : i + 2]) for i in range(0, len(kalshi), 2)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    mispriced=st.floats(0.0, 0.6),
+    max_age=st.floats(30.0, 400.0),
+    profile=st.sampled_from(PROFILE_NAMES),
+    later_s=st.sampled_from([0.0, 45.0, 200.0, 6 * 3600.0]),
+    damage=st.floats(0.0, 0.3),
+)
+def test_screened_pass_equals_exact_rules(
+    seed: int, mispriced: float, max_age: float, profile: ProfileName, later_s: float, damage: float
+) -> None:
+    rng = random.Random(seed)
+    kalshi, books, events, mapping, now = generate_board(80, seed, mispriced=mispriced, max_age_s=max_age)
+    kalshi = [replace(m, status="closed") if rng.random() < damage else m for m in kalshi]
+    matches = {t: m for t, m in mapping.matches.items() if rng.random() >= damage}
+    book_map = {b.ticker: b for b in books if rng.random() >= damage}
+    odd = next(iter(book_map))  # a level outside 0..1 that only the exact rules can see
+    book_map[odd] = replace(book_map[odd], yes_bids=(*book_map[odd].yes_bids, Level(Decimal(0), Decimal(5))))
+    events = [e for e in events if rng.random() >= damage / 2]
+    ctx = DetectionContext(PROFILES[profile], Decimal(5000), 100)
+    at = now + timedelta(seconds=later_s)
+    groups = groups_of(kalshi)
+    exact = detect(kalshi, book_map, events, MappingResult(matches), ctx, at, groups)
+    screened = detect_screened(kalshi, book_map, events, MappingResult(matches), ctx, at, groups)
+    assert screened.signals == exact.signals
+    assert screened.skipped == exact.skipped
+
+
+def test_screened_pass_equals_exact_rules_at_8000_markets() -> None:
+    kalshi, books, events, mapping, now = generate_board(8000, 3, mispriced=0.05, max_age_s=400.0)
+    ctx = DetectionContext(PROFILES[ProfileName.AGGRESSIVE], Decimal(10000), 100)
+    book_map = {b.ticker: b for b in books}
+    at = now + timedelta(seconds=30)
+    exact = detect(kalshi, book_map, events, mapping, ctx, at, groups_of(kalshi))
+    screened = detect_screened(kalshi, book_map, events, mapping, ctx, at, groups_of(kalshi))
+    assert len(exact.signals) > 100 and exact.skipped  # stale books exist at this time
+    assert screened == exact
+
+
+def test_an_empty_orderbook_side_and_a_missing_book_are_skipped_the_same_way() -> None:
+    kalshi, books, events, mapping, now = generate_board(6, 1, mispriced=1.0)
+    ctx = DetectionContext(PROFILES[ProfileName.VERY_AGGRESSIVE], Decimal(5000), 100)
+    book_map = {b.ticker: b for b in books[1:]}
+    book_map[books[2].ticker] = Orderbook(books[2].ticker)
+    exact = detect(kalshi, book_map, events, mapping, ctx, now)
+    assert any("no orderbook" in s.reason for s in exact.skipped)
+    assert detect_screened(kalshi, book_map, events, mapping, ctx, now) == exact
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2150, 1, 1)))
+def test_micros_is_the_exact_microsecond_count(moment: datetime) -> None:
+    aware = moment.replace(tzinfo=UTC)
+    assert micros(aware) == (aware - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.lists(st.floats(-0.2, 1.2), min_size=3, max_size=3), min_size=1, max_size=40),
+    st.sampled_from(list(VigMethod)),
+    st.integers(2, 3),
+)
+def test_vectorised_vig_removal_prices_what_the_scalar_solver_prices(
+    rows: list[list[float]], method: VigMethod, width: int
+) -> None:
+    raw = np.array([r[:width] for r in rows])
+    fair, ok = remove_vig_rows(raw, method)
+    for i, row in enumerate(raw.tolist()):
+        try:
+            expected = remove_vig(row, method)
+        except Exception:
+            assert not ok[i]
+            continue
+        assert ok[i]
+        assert np.allclose(fair[i], expected, rtol=0, atol=1e-11)
