@@ -16,6 +16,7 @@ from clientkit import eventually, game_in
 from execution_stack import Stack, open_stack, order_for
 
 from engine.execution.model import AuditKind, Mode, OrderRecord, OrderState
+from engine.risk.state import BreakerMode
 
 pytestmark = pytest.mark.integration
 
@@ -162,5 +163,26 @@ async def test_the_account_feed_resolves_an_unknown_order_and_unblocks_its_marke
             await until(lambda: _state_is(live, unknown.client_order_id, OrderState.FILLED))
         assert live.manager.unknown_on(ticker) == frozenset()
         assert await stored_fills(live, unknown.client_order_id) == exchange_fills(sim, unknown.client_order_id)
+    finally:
+        await live.close()
+
+
+async def test_a_fill_of_an_order_this_engine_never_placed_halts_the_breaker(sim: Any, tmp_path: Path) -> None:
+    ticker = game_in(sim, "nfl").home_ticker
+    live = await open_stack(sim, tmp_path / "live.db", Mode.LIVE)
+    try:
+        async with running_feed(live, grace_s=0.2) as feed:
+            ask = sim.exchange.orderbook(ticker).asks("yes")[0]
+            sim.exchange.place_order(
+                ticker=ticker, book_side="bid", price=ask.price, count=D(1), time_in_force="immediate_or_cancel",
+                post_only=False, self_trade_prevention="taker_at_cross", client_order_id="placed-by-hand",
+                order_group_id="", expiration_ts=None, now=sim.clock.now(),
+            )  # fmt: skip
+            await eventually(lambda: live.guard.mode is BreakerMode.HALTED)
+            assert feed.counters.unmatched == 1
+        assert live.guard.state.rule == "reconcile" and "belongs to no order of this engine" in live.guard.state.reason
+        assert await live.store.fills() == []  # nothing recorded as ours
+        audits = [e.data for e in await live.store.audit(kinds=(AuditKind.RECONCILE,)) if e.data.get("ok") is False]
+        assert len(audits) == 1 and ticker in audits[0]["mismatches"][0]
     finally:
         await live.close()
