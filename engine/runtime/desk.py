@@ -178,7 +178,8 @@ class Desk:
         if len(placements) > 1 and len({p.filled for p in placements}) > 1:
             detail = "legged: " + ", ".join(f"{p.intent.ticker} {p.filled}/{p.intent.count}" for p in placements)
             log.warning("kalshi_arb on %s %s", signal.event_ticker, detail)
-            await self.manager.guard.on_legged(signal.event_ticker, detail, self._now())
+            legs = tuple(p.intent.ticker for p in placements)  # hedged again once these hold alike
+            await self.manager.guard.on_legged(signal.event_ticker, detail, self._now(), legs)
         return DeskOutcome(signal, tuple(placements))
 
     async def _book_fills(self, placement: Placement) -> None:
