@@ -160,7 +160,32 @@ async def test_attach_shows_the_engine_halts_it_and_q_leaves_it_running(engine: 
     await asyncio.to_thread(
         engine.wait_until, "a newer engine snapshot after the viewer closed", lambda: engine.status()["ts"] != later
     )
-    assert engine.stop() == 0
+
+    # Attached again, the engine stops under the viewer: an error notification, the last picture kept.
+    remote = RemoteEngine(engine.data_dir)
+    await remote.start()
+    app = viewer(remote)
+    deadline = time.monotonic() + WAIT_S
+    try:
+        async with app.run_test(size=(160, 50)) as pilot:
+            while app.latest is None and time.monotonic() < deadline:
+                await pilot.pause(0.1)
+            assert app.latest is not None
+            assert await asyncio.to_thread(engine.stop) == 0
+            while not errors_shown(app) and time.monotonic() < deadline:
+                await pilot.pause(0.1)
+            assert any("no arbtui engine is running" in m for m in errors_shown(app)), errors_shown(app)
+            assert app.latest is not None and app.latest.breaker_state == "HALTED"
+            await pilot.press("q")
+            await pilot.pause()
+        assert app.return_code == 0
+    finally:
+        await remote.close()
+
+
+def errors_shown(app: Any) -> list[str]:
+    """The error notifications on screen (Textual keeps them in the app's notification list)."""
+    return [str(n.message) for n in app._notifications if n.severity == "error"]
 
 
 def test_attach_without_an_engine_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
