@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.config.profiles import PROFILES, ProfileName
 from engine.bench.detection import generate_board
+from engine.config.profiles import PROFILES, ProfileName
 from engine.detection.board import Board
 from engine.detection.detector import DetectionContext, detect
 from engine.markets.kalshi import Level, Orderbook
