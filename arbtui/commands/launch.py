@@ -1,4 +1,4 @@
-"""``arbtui launch --no-ui``: run the engine continuously without a screen.
+"""``arbtui launch``: run the engine continuously, under the dashboard or (``--no-ui``) without a screen.
 
 With no Kalshi key configured (or with ``--demo``) the project's simulator starts in this process on free
 loopback ports and the engine trades it in PAPER mode, so a new install shows signals, paper fills and the
@@ -11,7 +11,8 @@ resolved or left for the next start's recovery, the store flushed, exit 0.
 temporary store) and prints the same event lines, so two runs can be compared with ``diff``.
 
 This module must not import Textual (a test runs it in a subprocess and checks): headless is the engine
-alone, not the dashboard started invisibly.
+alone, not the dashboard started invisibly. Without ``--no-ui`` the dashboard (``arbtui.app``, imported only
+then) runs over the same engine; its event and log lines go to ``launch.log`` in the data directory.
 """
 
 from __future__ import annotations
@@ -100,8 +101,10 @@ class _JsonFormatter(logging.Formatter):
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.no_ui:
-        raise ArbError("the dashboard is not available yet; run `arbtui launch --no-ui` (add --demo for the demo)")
+    if not args.no_ui and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise ArbError("the dashboard needs a terminal; run `arbtui launch --no-ui` for log lines (add --demo)")
+    if not args.no_ui and args.replay is not None:
+        raise ArbError("--replay prints event lines; add --no-ui")
     if args.replay is not None and (args.record is not None or args.demo):
         raise ArbError("--replay runs a recording; it cannot be combined with --record or --demo")
     settings = settings_for_command(args.env_file)
@@ -109,7 +112,11 @@ def run(args: argparse.Namespace) -> int:
         # real money was asked for: refuse, rather than quietly trade the paper demo the missing key implies
         raise ConfigError(live_refusal(settings) or "live trading refused: KALSHI_KEY_ID not set")
     recording = load_recording(args.replay) if args.replay is not None else None
-    handler = logging.StreamHandler(sys.stdout)
+    handler: logging.Handler = logging.StreamHandler(sys.stdout)
+    if not args.no_ui:  # the screen is the dashboard's: event and log lines go to a file
+        log_dir = data_directory(settings.database_url, os.environ)
+        log_dir.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_dir / "launch.log", encoding="utf-8")
     handler.setFormatter(_JsonFormatter() if args.log_format == "json" else _HumanFormatter())
     root = logging.getLogger()
     queue_handler, listener = start_log_thread(handler, root)
@@ -246,7 +253,12 @@ async def _run(
         pump = asyncio.create_task(_pump(engine))
         async with ControlServer(engine, lock.info.socket_path):
             feeds.start()
-            await stop.wait()
+            if args.no_ui:
+                await stop.wait()
+            else:
+                from arbtui.app.run import run_dashboard  # Textual is imported only for the dashboard
+
+                await run_dashboard(engine, stop)
             _say("stop", "stopping: no new orders; finishing the order in flight")
             await feeds.stop()
         engine.build_snapshot()

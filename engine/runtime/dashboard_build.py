@@ -277,15 +277,15 @@ def limit_lines(state: BreakerState, limits: RiskLimits, ledger: Ledger, now: da
     day = state.day
     recent = sum(1 for t in state.recent_orders if now - t < RATE_WINDOW)
     return (
-        LimitLine("daily loss", limits.max_daily_loss, day.loss),
-        LimitLine("daily trades", Decimal(limits.max_daily_trades), Decimal(day.trades)),
-        LimitLine("daily contracts", Decimal(limits.max_daily_contracts), Decimal(day.contracts)),
-        LimitLine("daily fees", limits.max_daily_fees, day.fees),
-        LimitLine("consecutive losses", Decimal(limits.max_consecutive_losses), Decimal(state.consecutive_losses)),
+        LimitLine("loss today", limits.max_daily_loss, day.loss),
+        LimitLine("trades today", Decimal(limits.max_daily_trades), Decimal(day.trades)),
+        LimitLine("contracts today", Decimal(limits.max_daily_contracts), Decimal(day.contracts)),
+        LimitLine("fees today", limits.max_daily_fees, day.fees),
+        LimitLine("losses in a row", Decimal(limits.max_consecutive_losses), Decimal(state.consecutive_losses)),
         LimitLine("event exposure", limits.bankroll * limits.max_event_exposure, max(events.values(), default=ZERO)),
         LimitLine("league exposure", limits.bankroll * limits.max_league_exposure, max(leagues.values(), default=ZERO)),
         LimitLine("total exposure", limits.bankroll * limits.max_total_exposure, total),
-        LimitLine("orders per minute", Decimal(limits.max_orders_per_minute), Decimal(recent)),
+        LimitLine("orders/minute", Decimal(limits.max_orders_per_minute), Decimal(recent)),
     )
 
 

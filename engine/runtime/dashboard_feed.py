@@ -4,7 +4,8 @@ The engine tells a :class:`DashboardMemory` about its events, refusals and signa
 (constant-time appends into bounded buffers, nothing else), samples edges on its snapshot cadence, and on
 ``dashboard()`` :func:`collect` reads the engine's current state through the pure builders of
 :mod:`engine.runtime.dashboard_build`. Orders and fills come from the store, read at most once a second
-however often the dashboard asks, so a fast screen never loads the store.
+however often the dashboard asks (and at once after an order, fill or kill), so a fast screen never loads
+the store.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ ACTIVITY_KEEP = 300
 REJECTIONS_KEEP = 20
 TABLE_KEEP = 50
 TABLE_REFRESH_S = 1.0
+TABLE_EVENTS = frozenset({"order", "fill", "kill", "breaker"})
 
 
 class DashboardMemory:
@@ -61,10 +63,13 @@ class DashboardMemory:
         self.orders: tuple[OrderRow, ...] = ()
         self.fills: tuple[FillRow, ...] = ()
         self.fills_total = 0
+        self.resting = 0
         self.tables_at: float | None = None
 
     def on_event(self, ts: datetime, kind: str, message: str) -> None:
         self.activity.append(ActivityLine(ts, kind, message))
+        if kind in TABLE_EVENTS:
+            self.tables_at = None  # the orders and fills tables are read again on the next ask
 
     def on_rejection(self, ts: datetime, ticker: str, rule: str, detail: str) -> None:
         self.rejections.append(Rejection(ts, ticker, rule, detail))
@@ -85,7 +90,9 @@ async def refresh_tables(engine: Engine, now_s: float) -> None:
         return
     memory.tables_at = now_s
     store = engine.desk.manager.store
-    memory.orders = order_rows(await store.orders(), TABLE_KEEP)
+    orders = await store.orders()
+    memory.orders = order_rows(orders, TABLE_KEEP)
+    memory.resting = sum(1 for r in orders if r.state.open)
     fills = await store.fills()
     memory.fills = fill_rows(fills, TABLE_KEEP)
     memory.fills_total = len(fills)
@@ -95,7 +102,6 @@ def collect(engine: Engine, now: datetime) -> DashboardSnapshot:
     """The whole dashboard from the engine's state at ``now`` (synchronous: one consistent picture)."""
     memory = engine.dashboard_memory
     pipeline = engine.pipeline
-    status = engine.snapshot()
     markets = pipeline.board.markets
     matches = pipeline.universe.mapping.matches
 
@@ -131,30 +137,32 @@ def collect(engine: Engine, now: datetime) -> DashboardSnapshot:
         return best_bid(pipeline.books.get(ticker), side)
 
     cash = engine.cash()
+    pnl = engine.desk.pnl(mark)
+    lag = engine.lag.stats()
     return DashboardSnapshot(
         ts=now,
-        mode=status.mode,
-        demo=status.demo,
-        profile=status.profile,
-        breaker_state=status.breaker.state,
-        breaker_reason=status.breaker.reason,
+        mode=engine.desk.mode.value.upper(),
+        demo=engine.demo,
+        profile=pipeline.profile.name,
+        breaker_state=guard.state.mode.value.upper(),
+        breaker_reason=guard.state.reason,
         limits=limit_lines(guard.state, guard.limits, ledger, now),
         rejections=tuple(reversed(memory.rejections)),
         shards=(ShardLine(0, guard.limits.bankroll, cash),),
-        realised=status.pnl.realised,
-        unrealised=status.pnl.unrealised,
-        fees=status.pnl.fees,
-        today=status.pnl.today,
-        feeds=feed_lines(status.feeds, engine.started_at, now),
-        lag_p50_ms=status.loop_lag.p50_ms,
-        lag_p99_ms=status.loop_lag.p99_ms,
+        realised=pnl.realised,
+        unrealised=pnl.unrealised,
+        fees=pnl.fees,
+        today=pnl.today,
+        feeds=feed_lines(engine.feed_health(), engine.started_at, now),
+        lag_p50_ms=lag.p50_ms,
+        lag_p99_ms=lag.p99_ms,
         signals=rows,
         details=tuple(details),
         positions=position_rows(ledger, mark, guard.state.reducing_events),
         orders=memory.orders,
         fills=memory.fills,
         activity=activity[-100:],
-        resting_orders=status.orders.open,
+        resting_orders=memory.resting,
         fills_total=memory.fills_total,
-        markets_mapped=status.markets.mapped,
+        markets_mapped=len(matches),
     )

@@ -1,0 +1,1 @@
+"""Modal screens: confirmation, help, a signal's details, the filter."""

@@ -1,0 +1,1 @@
+"""One module per pane; each renders its part of a ``DashboardSnapshot`` and nothing else."""

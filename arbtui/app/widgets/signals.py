@@ -1,0 +1,88 @@
+"""The live signals table: one row per signal, updated in place, sortable, filtered by league and kind.
+
+A signal that has gone stays for a few seconds, greyed (the engine keeps it and marks it ``gone``), so a row
+never vanishes under the operator's cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from textual.binding import Binding, BindingType
+
+from arbtui.app.format import age, money, percent, price
+from arbtui.app.widgets.keyed import Cell, KeyedTable
+from engine.runtime.dashboard import SignalRow
+
+KIND_STYLE = {"edge": "", "arb": "bold", "kalshi_arb": "bold"}
+
+
+def matches(row: SignalRow, words: Iterable[str]) -> bool:
+    """Each filter word must name the row's league or kind (or appear in its game)."""
+    for word in words:
+        w = word.lower()
+        if w not in (row.league.lower(), row.kind.lower()) and w not in row.game.lower():
+            return False
+    return True
+
+
+def cells(row: SignalRow) -> list[Cell]:
+    dim = "dim strike" if row.gone else ""
+    edge_style = dim or ("green" if row.edge > 0 else "red")
+    return [
+        Cell(row.kind, style=dim or KIND_STYLE.get(row.kind, "")),
+        Cell(row.league.upper(), style=dim),
+        Cell(row.game, style=dim),
+        Cell(row.market, style=dim),
+        Cell(row.side.upper(), style=dim),
+        Cell(percent(row.fair), row.fair, style=dim, justify="right"),
+        Cell(price(row.ask), row.ask, style=dim, justify="right"),
+        Cell(percent(row.edge, 2), row.edge, style=edge_style, justify="right"),
+        Cell(str(row.books_agree), row.books_agree, style=dim, justify="right"),
+        Cell(str(row.count), row.count, style=dim, justify="right"),
+        Cell(money(row.ev), row.ev, style=dim, justify="right"),
+        Cell("gone" if row.gone else age(row.age_s), row.age_s, style=dim, justify="right"),
+    ]
+
+
+class SignalsTable(KeyedTable):
+    """Signals keyed by ``kind|ticker|side``; ``enter`` opens the selected one's details."""
+
+    BORDER_TITLE = "Live signals"
+    COLUMNS = (
+        ("kind", "Kind"),
+        ("league", "League"),
+        ("game", "Game"),
+        ("market", "Market"),
+        ("side", "Side"),
+        ("fair", "Fair"),
+        ("ask", "Ask"),
+        ("edge", "Edge"),
+        ("books", "Books"),
+        ("size", "Size"),
+        ("ev", "EV"),
+        ("age", "Age"),
+    )
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "cycle_sort", "Sort", id="signals.sort", tooltip="Sort by the next column"),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(id="signals", **kwargs)
+        self.words: tuple[str, ...] = ()
+        self.shown: dict[str, SignalRow] = {}
+
+    def show(self, rows: Iterable[SignalRow]) -> None:
+        kept = {r.key: r for r in rows if matches(r, self.words)}
+        self.shown = kept
+        self.sync({k: cells(r) for k, r in kept.items()})
+        live = sum(1 for r in kept.values() if not r.gone)
+        flt = f" · filter: {' '.join(self.words)}" if self.words else ""
+        self.border_title = f"Live signals ({live}){flt}"
+
+    def action_cycle_sort(self) -> None:
+        columns = [k for k, _ in self.COLUMNS]
+        nxt = columns[0] if self.sort_column is None else columns[(columns.index(self.sort_column) + 1) % len(columns)]
+        self.sort_by(nxt)
+        self.notify(f"signals sorted by {dict(self.COLUMNS)[nxt]}", timeout=2)
