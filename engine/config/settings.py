@@ -80,7 +80,9 @@ class Settings(BaseSettings):
     )
 
     database_url: str | None = Field(
-        None, description="sqlite:///PATH or a file path; unset: $XDG_DATA_HOME/arbtui/arbtui.db (engine.store)."
+        None,
+        description="sqlite:///PATH, a file path or postgresql://USER@HOST/DB; unset: "
+        "$XDG_DATA_HOME/arbtui/arbtui.db (engine.store).",
     )
     redis_url: str | None = Field(None, description="redis:// URL for the live quote cache (optional).")
     questdb_conf: str | None = Field(None, description="QuestDB client conf string (optional).")
