@@ -264,7 +264,8 @@ def audit_trail(lines: Iterable[ActivityLine], tickers: Iterable[str]) -> tuple[
 
 
 def limit_lines(state: BreakerState, limits: RiskLimits, ledger: Ledger, now: datetime) -> tuple[LimitLine, ...]:
-    """Every breaker limit with its usage now; exposure per event and league is the most used one."""
+    """Every breaker limit with its usage now (today's counters; exposure per event and league is the most
+    used one)."""
     events: dict[str, Decimal] = {}
     leagues: dict[str, Decimal] = {}
     total = ZERO
@@ -277,15 +278,15 @@ def limit_lines(state: BreakerState, limits: RiskLimits, ledger: Ledger, now: da
     day = state.day
     recent = sum(1 for t in state.recent_orders if now - t < RATE_WINDOW)
     return (
-        LimitLine("loss today", limits.max_daily_loss, day.loss),
-        LimitLine("trades today", Decimal(limits.max_daily_trades), Decimal(day.trades)),
-        LimitLine("contracts today", Decimal(limits.max_daily_contracts), Decimal(day.contracts)),
-        LimitLine("fees today", limits.max_daily_fees, day.fees),
-        LimitLine("losses in a row", Decimal(limits.max_consecutive_losses), Decimal(state.consecutive_losses)),
-        LimitLine("event exposure", limits.bankroll * limits.max_event_exposure, max(events.values(), default=ZERO)),
-        LimitLine("league exposure", limits.bankroll * limits.max_league_exposure, max(leagues.values(), default=ZERO)),
-        LimitLine("total exposure", limits.bankroll * limits.max_total_exposure, total),
-        LimitLine("orders/minute", Decimal(limits.max_orders_per_minute), Decimal(recent)),
+        LimitLine("loss", limits.max_daily_loss, day.loss),
+        LimitLine("trades", Decimal(limits.max_daily_trades), Decimal(day.trades)),
+        LimitLine("contracts", Decimal(limits.max_daily_contracts), Decimal(day.contracts)),
+        LimitLine("fees", limits.max_daily_fees, day.fees),
+        LimitLine("losses in row", Decimal(limits.max_consecutive_losses), Decimal(state.consecutive_losses)),
+        LimitLine("event exp.", limits.bankroll * limits.max_event_exposure, max(events.values(), default=ZERO)),
+        LimitLine("league exp.", limits.bankroll * limits.max_league_exposure, max(leagues.values(), default=ZERO)),
+        LimitLine("total exp.", limits.bankroll * limits.max_total_exposure, total),
+        LimitLine("orders/min", Decimal(limits.max_orders_per_minute), Decimal(recent)),
     )
 
 

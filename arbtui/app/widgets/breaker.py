@@ -13,8 +13,8 @@ from arbtui.app.format import count
 from arbtui.app.widgets.header import BREAKER_STYLE
 from engine.runtime.dashboard import DashboardSnapshot, LimitLine
 
-BAR_WIDTH = 10
-MONEY_LIMITS = ("loss today", "fees today", "event exposure", "league exposure", "total exposure")
+BAR_WIDTH = 8
+MONEY_LIMITS = ("loss", "fees", "event exp.", "league exp.", "total exp.")
 
 
 def bar(line: LimitLine) -> Text:
@@ -34,7 +34,7 @@ def breaker_renderable(snap: DashboardSnapshot) -> Group:
     if snap.breaker_reason:
         head.append(f" {snap.breaker_reason}", style="italic")
     limits = Table(box=None, padding=(0, 1), show_header=False, expand=True)
-    limits.add_column("limit", no_wrap=True, overflow="ellipsis", ratio=1)
+    limits.add_column("limit", no_wrap=True, overflow="ellipsis", min_width=13)
     limits.add_column("bar", no_wrap=True)
     limits.add_column("used", justify="right", no_wrap=True)
     for line in snap.limits:

@@ -17,13 +17,17 @@ from engine.runtime.dashboard import LadderLevel, SignalDetail, SignalRow
 
 def books_table(detail: SignalDetail) -> Table:
     table = Table(box=None, padding=(0, 1), expand=True, header_style="bold")
-    for name, justify in (("Book", "left"), ("Outcome", "left"), ("Odds", "right"), ("Vig-free", "right"),
-                          ("Age", "right")):  # fmt: skip
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table.add_column("Book", no_wrap=True, overflow="ellipsis", ratio=1)
+    table.add_column("Outcome", no_wrap=True, overflow="ellipsis", ratio=1)
+    table.add_column("Odds", justify="right", no_wrap=True, min_width=5)
+    table.add_column("Vig-free", justify="right", no_wrap=True, min_width=8)
+    table.add_column("Age", justify="right", no_wrap=True, min_width=5)
     for q in detail.quotes:
         style = "dim" if q.stale or not q.agrees else ""
-        when = f"{age(q.age_s)} STALE" if q.stale else age(q.age_s)
+        when = Text(f"{age(q.age_s)}!", style="bold red") if q.stale else Text(age(q.age_s))
         table.add_row(q.book, q.outcome, american(q.american), percent(q.probability), when, style=style)
+    if any(q.stale for q in detail.quotes):
+        table.caption = "! stale quote: not counted"
     return table
 
 

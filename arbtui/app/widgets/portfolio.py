@@ -19,13 +19,13 @@ def position_cells(p: PositionRow) -> list[Cell]:
     pnl_style = "" if p.unrealised is None else "green" if p.unrealised >= 0 else "red"
     return [
         Cell(p.ticker + (" LEGGED" if p.legged else ""), style=flag),
-        Cell(p.event_ticker),
         Cell(p.side.upper()),
         Cell(str(p.count), p.count, justify="right"),
         Cell(price(p.avg_price), p.avg_price, justify="right"),
         Cell(price(p.mark), p.mark, justify="right"),
         Cell(signed_money(p.unrealised), p.unrealised, style=pnl_style, justify="right"),
         Cell(money(p.fees), p.fees, justify="right"),
+        Cell(p.event_ticker),
     ]
 
 
@@ -54,8 +54,8 @@ def fill_cells(f: FillRow) -> list[Cell]:
 
 
 class PositionsTable(KeyedTable):
-    COLUMNS = (("ticker", "Market"), ("event", "Event"), ("side", "Side"), ("count", "Qty"), ("avg", "Avg"),
-               ("mark", "Mark"), ("unrealised", "Unrealised"), ("fees", "Fees"))  # fmt: skip
+    COLUMNS = (("ticker", "Market"), ("side", "Side"), ("count", "Qty"), ("avg", "Avg"), ("mark", "Mark"),
+               ("unrealised", "Unrealised"), ("fees", "Fees"), ("event", "Event"))  # fmt: skip
 
 
 class OrdersTable(KeyedTable):

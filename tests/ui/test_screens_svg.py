@@ -1,0 +1,32 @@
+"""SVG snapshots of the main screen in a frozen state, at 120x35 (usable) and 160x50 (good).
+
+Everything that moves is frozen: both clocks stand still (ages come from the pinned clock), the simulator
+does not step, the loop-lag monitor reads a still clock, the app pulls only on mount. The snapshot runs in
+the test's own event loop (where the engine, store and simulator live), through pytest-textual-snapshot's
+SVG extension; update with ``pytest tests/ui/test_screens_svg.py --snapshot-update`` after a deliberate
+change, and look at the new SVG before committing it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytest_textual_snapshot import SVGImageExtension
+from syrupy.assertion import SnapshotAssertion
+
+from arbtui.app.app import build_app
+from tests.ui.kit import frozen_demo
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize("size", [(120, 35), (160, 50)], ids=["120x35", "160x50"])
+async def test_main_screen(size: tuple[int, int], tmp_path: Path, snapshot: SnapshotAssertion) -> None:
+    async with frozen_demo(tmp_path) as demo:
+        app = build_app(demo.engine, owns_engine=True, refresh_hz=0)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await pilot.wait_for_scheduled_animations()
+            svg = app.export_screenshot(title="arbtui")
+        assert svg == snapshot.use_extension(SVGImageExtension)
