@@ -276,10 +276,22 @@ def _decode(tp: Any, raw: object, where: str) -> Any:
     return _decode_scalar(tp, raw, where)
 
 
+_HINTS: dict[Any, dict[str, Any]] = {}
+
+
+def _hints(tp: Any) -> dict[str, Any]:
+    """A dataclass's resolved annotations, kept: resolving them was most of a decode's cost (``attach``
+    decodes every snapshot), and they never change."""
+    found = _HINTS.get(tp)
+    if found is None:
+        found = _HINTS[tp] = typing.get_type_hints(tp)
+    return found
+
+
 def _decode_dataclass(tp: type[T], raw: object, where: str) -> T:
     if not isinstance(raw, Mapping):
         raise DashboardFormatError(f"{where}: expected an object")
-    hints = typing.get_type_hints(tp)
+    hints = _hints(tp)
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(tp):  # type: ignore[arg-type]
         if f.name not in raw:
