@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from engine.clock import Clock
 from engine.config.settings import Settings
@@ -26,12 +27,13 @@ from engine.execution.manager import OrderManager
 from engine.execution.model import AuditEvent, AuditKind, Mode
 from engine.execution.paper import PaperExecutor
 from engine.execution.recovery import recover
-from engine.markets.kalshi import Orderbook
+from engine.mapping.overrides import OverridesFile
+from engine.markets.kalshi import KalshiMarket, Orderbook
 from engine.portfolio.ledger import Ledger, LedgerError
 from engine.pricing.fees import DEFAULT_FEES, FeeSchedule
 from engine.risk.limits import RiskLimits
 from engine.runtime.desk import Desk
-from engine.runtime.engine import Engine, ReplayClock
+from engine.runtime.engine import Engine, ReplayClock, inline
 from engine.runtime.pipeline import Pipeline
 from engine.runtime.recording import Recorder, Recording, book_from
 from engine.store.base import Store
@@ -91,7 +93,8 @@ async def build_engine(
     ledger = Ledger.start(settings.trading_bankroll, settings.risk_timezone)
     desk = Desk(manager, guard, kill, ledger, now)
     manager.listen(lambda fill, record: desk.on_fill(fill, record.intent))  # fills from any path reach the ledger
-    engine = Engine(pipeline, desk, clock, settings.profile, demo=demo, recorder=recorder)
+    overrides = OverridesFile(settings.mapping_overrides_file) if settings.mapping_overrides_file else None
+    engine = Engine(pipeline, desk, clock, settings.profile, demo=demo, recorder=recorder, overrides=overrides)
     if mode is Mode.LIVE and rest is not None:
         ws = account_ws if account_ws is not None else KalshiWebSocket.from_settings(settings)
         engine.account_feed = AccountFeed(manager, ws, rest, guard, now)
@@ -145,6 +148,7 @@ async def replay(engine: Engine, recording: Recording, clock: ReplayClock, *, re
     previous: datetime | None = None
     applied = 0
     recorder, engine.recorder = engine.recorder, None  # a replay never records itself
+    offload, engine.offload = engine.offload, inline  # every step right here, in the recorded order
     try:
         for entry in recording.entries:
             if realtime and previous is not None:
@@ -161,6 +165,8 @@ async def replay(engine: Engine, recording: Recording, clock: ReplayClock, *, re
                 engine.apply_book(ticker, book_from(ticker, data))
             elif entry.kind == "tick":
                 engine.apply_tick()
+            elif entry.kind == "market":
+                _replay_market(engine, data)
             elif entry.kind == "profile":
                 await engine.set_profile(str(data.get("name", "")))
             elif entry.kind == "halt":
@@ -173,4 +179,15 @@ async def replay(engine: Engine, recording: Recording, clock: ReplayClock, *, re
             applied += 1
     finally:
         engine.recorder = recorder
+        engine.offload = offload
     return applied
+
+
+def _replay_market(engine: Engine, data: dict[str, Any]) -> None:
+    """A recorded lifecycle change, applied to the board's copy of the market (skipped if not on the board)."""
+    market: KalshiMarket | None = engine.pipeline.market(str(data.get("ticker", "")))
+    if market is None:
+        return
+    close = data.get("close_time")
+    close_time = datetime.fromisoformat(close) if isinstance(close, str) else market.close_time
+    engine.apply_market(replace(market, status=str(data.get("status", market.status)), close_time=close_time))

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -27,18 +27,21 @@ from engine.errors import ArbError, PayloadError
 from engine.execution.account_feed import AccountFeed
 from engine.execution.model import Mode
 from engine.mapping.cache import Mapper
+from engine.mapping.overrides import OverridesFile
 from engine.mapping.teams import league_of_series
-from engine.markets.kalshi import KalshiMarket, Orderbook, SeriesInfo, parse_market, parse_series
+from engine.markets.kalshi import KalshiMarket, Orderbook
 from engine.markets.odds import OddsEvent, parse_odds_event
 from engine.portfolio.ledger import LedgerError
 from engine.risk.proposal import FeedState
 from engine.runtime.dashboard import DashboardSnapshot
 from engine.runtime.dashboard_feed import DashboardMemory, collect, refresh_tables
+from engine.runtime.datawatch import Check, FeedFacts, MismatchWatch, feed_verdict, ticker_prices
 from engine.runtime.desk import Desk, MarketInfo
 from engine.runtime.health import FeedMonitor
 from engine.runtime.lag import LagMonitor
 from engine.runtime.mailbox import DropQueue, KeyedLatest
-from engine.runtime.pipeline import Pipeline, SignalDiff, SignalKey, Universe
+from engine.runtime.pipeline import Pipeline, SignalDiff, SignalKey
+from engine.runtime.rebuild import BoardPlan, BuiltBoard, RawUniverse, build_board
 from engine.runtime.recording import Recorder, book_doc
 from engine.runtime.sinks import NULL_SINK, EngineSink
 from engine.runtime.snapshot import (
@@ -53,6 +56,23 @@ from engine.store.failclosed import FailClosedStore, StoreStatus
 
 log = logging.getLogger(__name__)
 
+Offload = Callable[[Callable[[], Any]], Awaitable[Any]]
+"""Runs a CPU-heavy step (parsing, mapping, building a board) somewhere that does not block the loop."""
+CATCH_UP_PER_TURN = 64
+"""Changes replayed onto a freshly built board per loop turn (each costs tens of microseconds)."""
+ODDS_PER_TURN = 32
+"""Sportsbook events applied per loop turn when a large Odds API response arrives."""
+
+
+async def inline(step: Callable[[], Any]) -> Any:
+    """The :data:`Offload` of a replay or a test: run the step right here, so runs are repeatable."""
+    return step()
+
+
+def _top(book: Orderbook) -> tuple[Decimal | None, Decimal | None]:
+    ask = book.best_ask("yes")
+    return (book.yes_bids[0].price if book.yes_bids else None), (None if ask is None else ask.price)
+
 
 @dataclass(frozen=True, slots=True)
 class EngineEvent:
@@ -62,6 +82,17 @@ class EngineEvent:
     kind: str
     message: str
     data: dict[str, Any] = field(default_factory=dict)
+
+
+def _parse_odds(raw_events: Sequence[Any]) -> tuple[list[OddsEvent], list[str]]:
+    parsed: list[OddsEvent] = []
+    problems: list[str] = []
+    for raw in raw_events:
+        try:
+            parsed.append(parse_odds_event(raw, american=True))
+        except PayloadError as exc:
+            problems.append(str(exc))
+    return parsed, problems
 
 
 class ReplayClock:
@@ -94,6 +125,8 @@ class Engine:
         recorder: Recorder | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         max_events: int = 10_000,
+        overrides: OverridesFile | None = None,
+        offload: Offload = asyncio.to_thread,
     ) -> None:
         self.pipeline = pipeline
         self.desk = desk
@@ -102,7 +135,23 @@ class Engine:
         self.demo = demo
         self.recorder = recorder
         self.monotonic = monotonic
-        self.mapper = Mapper()
+        self.overrides = overrides
+        """MAPPING_OVERRIDES_FILE, re-read by every mapping pass when it changed (a bad edit keeps the last
+        good overrides; the engine says so as an error event and the ``mapping_overrides`` health)."""
+        self.mapper = Mapper(overrides)
+        self.offload = offload
+        self._rebuild_lock = asyncio.Lock()
+        self.remap_wanted = asyncio.Event()
+        """Set when quotes for games the mapping has not seen arrive; the feeds re-map off the loop."""
+        self._overrides_error: str | None = None
+        self.last_message_at: datetime | None = None
+        """The market-data connection's last message of any kind, and its last streamed book change and
+        ticker message: what the breaker's data-age trips read (engine.runtime.datawatch)."""
+        self.last_delta_at: datetime | None = None
+        self.last_ticker_at: datetime | None = None
+        self.connected_since: datetime | None = None
+        self.delta_seen_at: dict[str, datetime] = {}
+        self.mismatch = MismatchWatch(desk.guard.limits.max_feed_silence)
         self.events: DropQueue[EngineEvent] = DropQueue("events", max_events)
         self.orders_box: KeyedLatest[SignalKey, Signal] = KeyedLatest("orders")
         self.lag = LagMonitor(monotonic=monotonic)
@@ -154,32 +203,82 @@ class Engine:
             self.recorder.record(kind, self.clock.now(), **data)
 
     def apply_universe(self, series_raw: Sequence[Any], markets_raw: Sequence[Any]) -> None:
-        """The markets discovery found (raw, as served) become the board, mapped against the quotes held."""
+        """The markets discovery found (raw, as served) become the board at once (replays, tests); the live
+        feeds use :meth:`load_universe`, which builds it off the loop."""
         self._record("universe", series=list(series_raw), markets=list(markets_raw))
-        series: dict[str, SeriesInfo] = {}
-        for raw in series_raw:
-            try:
-                info = parse_series(raw)
-            except PayloadError as exc:
-                log.warning("discovery: skipped a bad series: %s", exc)
-                continue
-            series[info.ticker] = info
-        markets: list[KalshiMarket] = []
-        for raw in markets_raw:
-            try:
-                markets.append(parse_market(raw))
-            except PayloadError as exc:
-                log.warning("discovery: skipped a bad market: %s", exc)
-        self._set_universe(tuple(markets), series)
+        self._rebuild_here(self.pipeline.begin(raw=RawUniverse(series_raw, markets_raw), mapper=self.mapper,
+                                               now=self.clock.now()))  # fmt: skip
 
-    def _set_universe(self, markets: tuple[KalshiMarket, ...], series: dict[str, SeriesInfo]) -> None:
+    async def load_universe(self, series_raw: Sequence[Any], markets_raw: Sequence[Any], list_after: int) -> None:
+        """A fresh market list (requested at lifecycle mark ``list_after``), parsed, mapped and built into a
+        board in a worker; the loop only copies the state out and swaps the caught-up board in."""
+        raw = RawUniverse(series_raw, markets_raw)
+        await self._rebuild(lambda now: self.pipeline.begin(raw=raw, mapper=self.mapper, list_after=list_after,
+                                                            now=now),
+                            "universe", series=list(series_raw), markets=list(markets_raw))  # fmt: skip
+
+    async def remap(self) -> None:
+        """Map the current markets again (new games quoted, the overrides file changed), off the loop."""
+        self.remap_wanted.clear()
+        await self._rebuild(lambda now: self.pipeline.begin(mapper=self.mapper, now=now), None)
+
+    async def _rebuild(self, begin: Callable[[datetime], BoardPlan], record: str | None, **data: Any) -> None:
+        async with self._rebuild_lock:
+            plan = begin(self.clock.now())
+            try:
+                built: BuiltBoard = await self.offload(lambda: build_board(plan))
+                while not self.pipeline.catch_up(built, CATCH_UP_PER_TURN):
+                    await asyncio.sleep(0)  # the old board serves meanwhile; swap only when caught up
+            except BaseException:
+                self.pipeline.abandon()
+                raise
+            if record is not None:
+                self._record(record, **data)
+            self._install(built)
+
+    def _rebuild_here(self, plan: BoardPlan) -> None:
+        built = build_board(plan)
+        while not self.pipeline.catch_up(built, 1 << 30):
+            pass
+        self._install(built)
+
+    def _install(self, built: BuiltBoard) -> None:
         now = self.clock.now()
-        mapping = self.mapper.map(markets, list(self.pipeline.events.values()), now)
         before = len(self.pipeline.universe.mapping.matches)
-        self._handle(self.pipeline.set_universe(Universe(markets, series, mapping), now), now)
-        if len(mapping.matches) != before:
-            self.emit("mapping", f"{len(markets)} markets discovered, {len(mapping.matches)} mapped",
-                      discovered=len(markets), mapped=len(mapping.matches))  # fmt: skip
+        self._handle(self.pipeline.install(built, now), now)
+        for problem in built.problems:
+            log.warning("%s", problem)
+        universe = self.pipeline.universe
+        if len(universe.mapping.matches) != before:
+            self.emit("mapping", f"{len(universe.markets)} markets discovered, {len(universe.mapping.matches)} "
+                      "mapped", discovered=len(universe.markets), mapped=len(universe.mapping.matches))  # fmt: skip
+        self._overrides_checked()
+
+    def _overrides_checked(self) -> None:
+        """Say once, loudly, that an overrides edit was refused (and which overrides stay), and once that a
+        good file is back in force."""
+        if self.overrides is None:
+            return
+        monitor = self.monitor("mapping_overrides", float("inf"))
+        monitor.degraded_for_s = float("inf")
+        error = None if self.overrides.last_error is None else str(self.overrides.last_error)
+        now = self.monotonic()
+        if error is not None:
+            monitor.connected = True
+            if error != self._overrides_error:
+                monitor.error(f"{error}; the last good overrides stay in force", now)
+                log.error("mapping overrides file %s refused: %s; the last good overrides stay in force",
+                          self.overrides.path, error)  # fmt: skip
+                self.emit("error", f"mapping overrides file {self.overrides.path} refused: {error}; the last "
+                          "good overrides stay in force", file=str(self.overrides.path), error=error)  # fmt: skip
+        else:
+            current = self.overrides.current()
+            monitor.connected, monitor.last_error_at, monitor.last_error = True, None, ""
+            monitor.message(now)
+            if self._overrides_error is not None:
+                self.emit("mapping", f"mapping overrides file {self.overrides.path} in force again: "
+                          f"{len(current.pairs)} pairs", file=str(self.overrides.path))  # fmt: skip
+        self._overrides_error = error
 
     def apply_odds(self, sport: str, raw_events: Sequence[Any]) -> None:
         self._record("odds", sport=sport, events=list(raw_events))
@@ -193,9 +292,37 @@ class Engine:
         new_ids = {e.id for e in parsed} - self.pipeline.events.keys()
         self._handle(self.pipeline.on_odds(parsed, now), now)
         self.sink.odds(sport, raw_events, parsed, now)
+        if new_ids and self.pipeline.universe.markets:  # games the mapping had no quotes for may map now
+            if self.pipeline.rebuilding:
+                self.remap_wanted.set()
+            else:
+                self._rebuild_here(self.pipeline.begin(mapper=self.mapper, now=now))
+
+    async def load_odds(self, sport: str, raw_events: Sequence[Any]) -> int:
+        """An Odds API response: parsed in a worker, applied here a few events per loop turn (each event's
+        markets re-priced together); new games ask for a re-map off the loop. Returns the events applied."""
+        self._record("odds", sport=sport, events=list(raw_events))
+        parsed, problems = await self.offload(lambda: _parse_odds(raw_events))
+        for problem in problems:
+            log.warning("odds api: skipped a bad event: %s", problem)
+        new_ids = {e.id for e in parsed} - self.pipeline.events.keys()
+        for start in range(0, len(parsed), ODDS_PER_TURN):
+            if start:
+                await asyncio.sleep(0)
+            now = self.clock.now()
+            self._handle(self.pipeline.on_odds(parsed[start : start + ODDS_PER_TURN], now), now)
+        self.sink.odds(sport, raw_events, parsed, self.clock.now())
         if new_ids and self.pipeline.universe.markets:
-            universe = self.pipeline.universe  # games the mapping had no quotes for may map now
-            self._set_universe(universe.markets, dict(universe.series))
+            self.remap_wanted.set()
+        return len(parsed)
+
+    def apply_market(self, market: KalshiMarket) -> None:
+        """A lifecycle change of a market on the board (engine.runtime.lifecycle): its signals go at once."""
+        close = None if market.close_time is None else market.close_time.isoformat()
+        self._record("market", ticker=market.ticker, status=market.status, close_time=close)
+        now = self.clock.now()
+        self._handle(self.pipeline.on_market(market, now), now)
+        self.emit("market", f"market {market.ticker} is {market.status}", ticker=market.ticker, status=market.status)
 
     def apply_book(self, ticker: str, book: Orderbook | None) -> None:
         self._record("book", ticker=ticker, **book_doc(book))
@@ -210,8 +337,43 @@ class Engine:
         now = self.clock.now()
         self._handle(self.pipeline.tick(now), now)
 
-    def note_ticker(self, ticker: str, yes_bid: Decimal | None, yes_ask: Decimal | None) -> None:
-        self.ticker_seen[ticker] = (self.clock.now(), yes_bid, yes_ask)
+    def note_message(self, streamed: Sequence[str] = ()) -> None:
+        """A message arrived on the market-data connection; ``streamed``: the books it changed by a delta."""
+        now = self.clock.now()
+        self.last_message_at = now
+        if streamed:
+            self.last_delta_at = now
+            for ticker in streamed:
+                self.delta_seen_at[ticker] = now
+
+    def on_ticker(self, ticker: str, yes_bid: Decimal | None, yes_ask: Decimal | None) -> Check:
+        """A ``ticker`` message, in stream order with the books: noted for the breaker, and compared with the
+        local book (a disagreement asks the caller to resync that book; see engine.runtime.datawatch)."""
+        now = self.clock.now()
+        prices = ticker_prices(yes_bid, yes_ask)
+        self.ticker_seen[ticker] = (now, *prices)
+        self.last_message_at = self.last_ticker_at = now
+        if ticker not in self.pipeline.board.markets:
+            return Check.AGREES
+        book = self.pipeline.books.get(ticker)
+        top = None if book is None else _top(book)
+        return self.mismatch.check(ticker, top, prices, now, self.delta_seen_at.get(ticker))
+
+    async def check_data(self, connected: bool) -> None:
+        """The breaker's data trips: REDUCING while the market-data feed is stalled on an open connection,
+        lifted once it flows; HALTED when a book disagrees with the ticker channel even after a resync."""
+        now = self.clock.now()
+        guard = self.desk.guard
+        facts = FeedFacts(connected, len(self.pipeline.books), self.connected_since, self.last_message_at,
+                          self.last_delta_at, self.last_ticker_at)  # fmt: skip
+        verdict = feed_verdict(facts, guard.limits.max_book_age, guard.limits.max_feed_silence, now)
+        if verdict.rule is not None:
+            await guard.data_stale(verdict.rule, verdict.detail, now)
+        else:
+            await guard.data_fresh(now)
+        for detail in self.mismatch.take_tripped().values():
+            await guard.book_mismatch(detail, now)
+        self._check_breaker()
 
     def _handle(self, diff: SignalDiff, now: datetime) -> None:
         if not diff:
@@ -330,11 +492,12 @@ class Engine:
         self.build_snapshot()
 
     async def set_profile(self, name: str) -> None:
+        """In force when this returns: the board is rebuilt for it off the loop and swapped in."""
         profile = self._profiles(name)  # an unknown name raises ConfigError listing the known ones
-        self._record("profile", name=profile.name)
-        self.pipeline.set_profile(profile)
+        await self._rebuild(lambda now: self.pipeline.begin(universe=self.pipeline.universe, profile=profile,
+                                                            now=now), "profile", name=profile.name)  # fmt: skip
         await self.desk.manager.store.record_profile_change(profile.name, {}, self.clock.now())
-        self.emit("profile", f"profile {profile.name} (from the next evaluation)", profile=profile.name)
+        self.emit("profile", f"profile {profile.name} (in force)", profile=profile.name)
         self.build_snapshot()
 
     # -- snapshots ------------------------------------------------------------------------------------
@@ -447,12 +610,12 @@ class Engine:
         book = self.pipeline.books.get(ticker)
         seen = self.book_seen_at.get(ticker)
         ticker_at, t_bid, t_ask = self.ticker_seen.get(ticker, (None, None, None))
-        best_bid = book.yes_bids[0].price if book is not None and book.yes_bids else None
-        ask = book.best_ask("yes") if book is not None else None
+        best_bid, best_ask = (None, None) if book is None else _top(book)
+        # a trusted book is current as long as its (seq-checked) stream is alive, even if it did not change
+        current = None if book is None or seen is None else max(seen, self.last_message_at or seen)
         return FeedState(
-            book_at=seen, last_book_change_at=seen, last_ticker_at=ticker_at,
-            book_yes_bid=best_bid, book_yes_ask=None if ask is None else ask.price,
-            ticker_yes_bid=t_bid, ticker_yes_ask=t_ask,
+            book_at=current, last_book_change_at=seen, last_ticker_at=ticker_at,
+            book_yes_bid=best_bid, book_yes_ask=best_ask, ticker_yes_bid=t_bid, ticker_yes_ask=t_ask,
         )  # fmt: skip
 
     def quotes_at(self, signal: Signal) -> datetime | None:

@@ -11,26 +11,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+import os
+import time
+from collections import deque
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from engine.connectors.errors import ApiError, ProtocolError, QuotaExceededError, TransportError
-from engine.connectors.kalshi.local_book import BookUpdate, LocalBooks
-from engine.connectors.kalshi.messages import (
-    MarketLifecycle,
-    OrderbookDelta,
-    OrderbookSnapshot,
-    TickerUpdate,
-)
+from engine.connectors.kalshi.messages import MarketLifecycle, TickerUpdate
 from engine.connectors.kalshi.rest import KalshiRestClient
 from engine.connectors.kalshi.ws import KalshiWebSocket
 from engine.connectors.odds_api.client import OddsApiClient
 from engine.connectors.odds_api.quota import odds_cost
 from engine.mapping.teams import LEAGUES, league_of_series
 from engine.runtime.cadence import CadencePolicy, PollTarget, due
+from engine.runtime.datawatch import Check
 from engine.runtime.engine import Engine
+from engine.runtime.lifecycle import apply_lifecycle
 
 log = logging.getLogger(__name__)
 
@@ -38,36 +37,6 @@ FALLBACK_SERIES: tuple[str, ...] = ("KXNFLGAME", "KXNBAGAME", "KXMLBGAME", "KXNH
 ODDS_MARKET_OF_KIND = {"winner": "h2h", "spread": "spreads", "total": "totals"}
 BOOK_CHANNELS = ("orderbook_delta", "ticker")
 ACCOUNT_CHANNELS = ("market_lifecycle_v2",)
-
-
-class WatchedBooks(LocalBooks):
-    """The WebSocket client's local books, telling the engine which books changed and which went stale
-    (a ``seq`` gap or a dropped connection) the moment it happens."""
-
-    def __init__(self, changed: Callable[[Sequence[str], Sequence[str]], None]) -> None:
-        super().__init__()
-        self._changed = changed
-
-    def _tell(self, update: BookUpdate) -> BookUpdate:
-        stale = [t for tickers in (update.resync or {}).values() for t in tickers]
-        if update.changed or stale:
-            self._changed(update.changed, stale)
-        return update
-
-    def on_snapshot(self, snap: OrderbookSnapshot, now: float) -> BookUpdate:
-        return self._tell(super().on_snapshot(snap, now))
-
-    def on_delta(self, delta: OrderbookDelta, now: float) -> BookUpdate:
-        return self._tell(super().on_delta(delta, now))
-
-    def on_sequenced(self, sid: int, seq: int) -> BookUpdate:
-        return self._tell(super().on_sequenced(sid, seq))
-
-    def reset_connection(self) -> None:
-        super().reset_connection()
-        tickers = self.tickers()
-        if tickers:
-            self._changed((), tickers)
 
 
 @dataclass(slots=True)
@@ -79,7 +48,11 @@ class FeedSettings:
     snapshot_interval_s: float = 0.5
     ws_stale_after_s: float = 30.0
     balance_interval_s: float = 30.0
+    overrides_interval_s: float = 1.0
+    """How often the mapping overrides file is checked for an edit."""
     cadence: CadencePolicy = field(default_factory=CadencePolicy)
+    latency_window: int = 10_000
+    """Samples kept of each latency figure (book change -> signals updated, odds response -> applied)."""
 
 
 class LiveFeeds:
@@ -109,7 +82,15 @@ class LiveFeeds:
         self._rest_monitor = engine.monitor("kalshi_rest", settings.discovery_interval_s * 2)
         self._odds_monitor = engine.monitor("odds_api", 3600.0)
         self._gaps_seen = 0
-        ws.books = WatchedBooks(self._on_books)
+        self._applied_seen = 0
+        self._connections_seen = 0
+        self._overrides_stamp: tuple[int, int] | None = None
+        self.book_latency_s: deque[float] = deque(maxlen=settings.latency_window)
+        """Per book change: from the reader taking the message to the signals updated (seconds)."""
+        self.odds_latency_s: deque[tuple[float, int]] = deque(maxlen=settings.latency_window)
+        """Per Odds API response: (seconds from the response to every event's signals updated, events)."""
+        ws.watch_books(self._on_books)
+        ws.watch_tickers(self._on_ticker)
         engine.subscribed = lambda: len(self._subscribed)
         if odds is not None:
             engine.extra_health["odds_api"] = self._odds_extra
@@ -135,7 +116,10 @@ class LiveFeeds:
             ("snapshot", self._snapshot_loop()),
             ("orders", self.engine.run_orders()),
             ("lag", self.engine.lag.run()),
+            ("remap", self._remap_loop()),
         ]
+        if self.engine.overrides is not None:
+            work.append(("overrides", self._overrides_loop()))
         if self.engine.desk.mode.value == "live":
             work.append(("balance", self._balance_loop()))
         if self.engine.account_feed is not None:
@@ -166,26 +150,49 @@ class LiveFeeds:
     # -- WebSocket ------------------------------------------------------------------------------------
 
     def _on_books(self, changed: Sequence[str], stale: Sequence[str]) -> None:
+        """Inside the WebSocket reader: re-price each book the message changed, drop each one it distrusted."""
         now = self.engine.monotonic()
         self._ws_monitor.message(now)
-        if self.ws.books.gaps > self._gaps_seen:
-            self._gaps_seen = self.ws.books.gaps
+        books = self.ws.books
+        if books.gaps > self._gaps_seen:
+            self._gaps_seen = books.gaps
             self._ws_monitor.error("seq gap: books resyncing", now)
+        streamed = books.applied != self._applied_seen  # a delta (not a snapshot) changed these books
+        self._applied_seen = books.applied
+        self.engine.note_message(changed if streamed else ())
         for ticker in stale:
             self.engine.apply_book(ticker, None)
         for ticker in changed:
             self.engine.apply_book(ticker, self.ws.orderbook(ticker))
+        if changed:
+            self.book_latency_s.append(time.perf_counter() - self.ws.frame_started_at)
+
+    def _on_ticker(self, update: TickerUpdate) -> None:
+        """Inside the reader, in stream order: the book it describes is the local book as it stands now."""
+        self._ws_monitor.message(self.engine.monotonic())
+        if self.engine.on_ticker(update.ticker, update.yes_bid, update.yes_ask) is Check.RESYNC:
+            log.info("kalshi ws: book %s disagrees with its ticker prices; asking for a fresh snapshot", update.ticker)
+            self.ws.resync([update.ticker])
 
     async def _ws_events(self) -> None:
         while True:
             msg = await self.ws.events.get()
-            now = self.engine.monotonic()
             self._ws_monitor.connected = self.ws.connected.is_set()
-            self._ws_monitor.message(now)
-            if isinstance(msg, TickerUpdate):
-                self.engine.note_ticker(msg.ticker, msg.yes_bid, msg.yes_ask)
-            elif isinstance(msg, MarketLifecycle):
-                self._wake_discovery.set()
+            if isinstance(msg, MarketLifecycle):
+                self.on_lifecycle(msg)
+            elif not isinstance(msg, TickerUpdate):  # tickers were handled in stream order by _on_ticker
+                self._ws_monitor.message(self.engine.monotonic())
+                self.engine.note_message()
+
+    def on_lifecycle(self, msg: MarketLifecycle) -> None:
+        """Applied to the market at once (its signals withdrawn if it closed, settled or paused); a market
+        created or changed in a league we trade asks for a fresh market list."""
+        engine = self.engine
+        change = apply_lifecycle(engine.pipeline.market(msg.ticker), msg, engine.clock.now())
+        if change.market is not None:
+            engine.apply_market(change.market)
+        if change.rediscover and self._wanted(msg.ticker.split("-", 1)[0]):
+            self._wake_discovery.set()
 
     async def _subscribe(self, tickers: Sequence[str]) -> None:
         new = [t for t in tickers if t not in self._subscribed]
@@ -227,6 +234,7 @@ class LiveFeeds:
         return out
 
     async def discover(self) -> None:
+        mark = self.engine.pipeline.lifecycle_mark()  # lifecycle changes after this are newer than the list
         series = await self._series()
         markets: list[Any] = []
         kinds: dict[str, set[str]] = {}
@@ -238,7 +246,7 @@ class LiveFeeds:
             if batch:
                 kinds.setdefault(found[0].sport_key, set()).add(found[1])
         self.kinds_by_sport = kinds
-        self.engine.apply_universe(series, markets)
+        await self.engine.load_universe(series, markets, mark)
         self._rest_monitor.connected = True
         self._rest_monitor.message(self.engine.monotonic())
         await self._subscribe([m.ticker for m in self.engine.pipeline.universe.markets])
@@ -293,7 +301,9 @@ class LiveFeeds:
         self._odds_monitor.connected = True
         self._odds_monitor.idle_reason = ""
         self._odds_monitor.message(self.engine.monotonic())
-        self.engine.apply_odds(sport, raw)
+        started = time.perf_counter()
+        events = await self.engine.load_odds(sport, raw)
+        self.odds_latency_s.append((time.perf_counter() - started, events))
 
     async def _odds_loop(self) -> None:
         if self.odds is None:
@@ -317,8 +327,43 @@ class LiveFeeds:
     async def _tick_loop(self) -> None:
         while True:
             await asyncio.sleep(self.settings.tick_interval_s)
-            self._ws_monitor.connected = self.ws.connected.is_set()
+            connected = self.ws.connected.is_set()
+            self._ws_monitor.connected = connected
+            if self.ws.connections != self._connections_seen:  # silence counts from the newest connection
+                self._connections_seen = self.ws.connections
+                self.engine.connected_since = self.engine.clock.now()
             self.engine.apply_tick()
+            await self.engine.check_data(connected and bool(self._subscribed))
+
+    async def _remap_loop(self) -> None:
+        """New games quoted or the overrides edited: map again off the loop (requests coalesce)."""
+        while True:
+            await self.engine.remap_wanted.wait()
+            if self.engine.pipeline.universe.markets:
+                await self.engine.remap()
+            else:
+                self.engine.remap_wanted.clear()
+
+    def _overrides_stamp_now(self) -> tuple[int, int] | None:
+        assert self.engine.overrides is not None
+        try:
+            stat = os.stat(self.engine.overrides.path)
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    async def _overrides_loop(self) -> None:
+        """An edit of the overrides file re-maps within a second, without a restart."""
+        self._overrides_stamp = self._overrides_stamp_now()
+        while True:
+            await asyncio.sleep(self.settings.overrides_interval_s)
+            stamp = self._overrides_stamp_now()
+            if stamp != self._overrides_stamp:
+                self._overrides_stamp = stamp
+                if stamp is None:
+                    log.error("mapping overrides file %s is gone: no overrides are in force",
+                              self.engine.overrides.path if self.engine.overrides else "?")  # fmt: skip
+                self.engine.remap_wanted.set()
 
     async def _snapshot_loop(self) -> None:
         while True:

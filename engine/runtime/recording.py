@@ -2,9 +2,11 @@
 
 What is recorded is exactly what the pipeline consumes, each with the instant it was consumed: the market
 universe (raw ``/series`` and ``/markets`` objects), each Odds API response (raw events), each book change
-(the whole book after it, or "stale"), the periodic re-evaluation ticks, and operator commands. Replaying
-the file through the same pipeline, with the clock pinned to each recorded instant, gives the same signals
-and the same paper fills, so a day can be re-run after a change and two runs compared line by line.
+(the whole book after it, or "stale"), lifecycle changes of markets on the board, the periodic
+re-evaluation ticks, and operator commands. A new market list or profile is recorded when it took effect
+(the live engine builds it off the loop). Replaying the file through the same pipeline, with the clock
+pinned to each recorded instant, gives the same signals and the same paper fills, so a day can be re-run
+after a change and two runs compared line by line.
 
 One JSON object per line; the first line is a header with the format version.
 """
@@ -23,7 +25,7 @@ from engine.errors import ArbError
 from engine.markets.kalshi import Level, Orderbook
 
 FORMAT_VERSION = 1
-KINDS = frozenset({"universe", "odds", "book", "tick", "profile", "halt", "kill", "resume"})
+KINDS = frozenset({"universe", "odds", "book", "tick", "market", "profile", "halt", "kill", "resume"})
 
 
 class RecordingError(ArbError):
