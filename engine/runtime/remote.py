@@ -23,7 +23,6 @@ from typing import Any
 from engine.errors import ArbError
 from engine.runtime.control_client import (
     COMMAND_TIMEOUT_S,
-    STATUS_TIMEOUT_S,
     NoEngineError,
     _check_socket_owner,
     find_engine,
@@ -39,6 +38,11 @@ from engine.runtime.control_protocol import (
 )
 from engine.runtime.dashboard import DashboardSnapshot
 from engine.runtime.instance import InstanceInfo
+
+DASHBOARD_TIMEOUT_S = 15.0
+"""How long one snapshot may take: a busy engine (thousands of markets on a small machine) answers late
+rather than never, and the app skips its pulls while one is in flight, so late only lowers the refresh
+rate; an error is shown when the engine is truly stuck."""
 
 
 class RemoteEngineError(ArbError):
@@ -94,7 +98,7 @@ class RemoteEngine:
         self,
         data_dir: Path,
         *,
-        poll_timeout_s: float = STATUS_TIMEOUT_S,
+        poll_timeout_s: float = DASHBOARD_TIMEOUT_S,
         command_timeout_s: float = COMMAND_TIMEOUT_S,
     ) -> None:
         self.data_dir = data_dir
