@@ -132,7 +132,7 @@ class Pipeline:
             max_position=self.max_position,
             books=dict(self.books),
             events=dict(self.events),
-            lifecycle={t: m for t, (_, m) in self._lifecycle.items()},
+            lifecycle={t: m for t, (seq, m) in self._lifecycle.items() if raw is None or seq > (list_after or 0)},
             now=now,
             raw=raw,
             markets=base.markets,
@@ -147,7 +147,7 @@ class Pipeline:
         journal = self._journal
         if journal is None:
             raise RuntimeError("no rebuild in progress")
-        markets, books, events = journal.take(limit)
+        books, events, markets = journal.take(limit)
         board, now = built.board, built.plan.now
         for ticker in markets:
             changed = self._lifecycle.get(ticker)
