@@ -191,10 +191,10 @@ def test_a_missing_store_is_one_line_and_nothing_is_created(tmp_path: Path, caps
 def test_an_unsupported_database_url_is_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/arbtui")
+    monkeypatch.setenv("DATABASE_URL", "mysql://root@127.0.0.1/arbtui")
     assert main(["audit"]) == 1
     assert capsys.readouterr().err.splitlines() == [
-        "arbtui audit: error: DATABASE_URL is a PostgreSQL URL; only the SQLite store exists yet (sqlite:///PATH)"
+        "arbtui audit: error: DATABASE_URL must be sqlite:///PATH or postgresql://USER@HOST/DB (got the 'mysql' scheme)"
     ]
 
 
