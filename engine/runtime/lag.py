@@ -38,6 +38,10 @@ class LagMonitor:
     def record(self, lag_ms: float) -> None:
         self._samples.append(max(0.0, lag_ms))
 
+    def reset(self) -> None:
+        """Forget the samples so far (a measurement window starts now)."""
+        self._samples.clear()
+
     def stats(self) -> LagStats:
         samples = list(self._samples)
         if not samples:
