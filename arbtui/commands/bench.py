@@ -14,7 +14,7 @@ from engine.bench.detection import bench_detection
 from engine.bench.mapping import bench_mapping
 from engine.bench.stats import MIN_REPEAT
 
-PARTS = ("detection", "mapping", "connectors", "execution", "storage")
+PARTS = ("detection", "mapping", "connectors", "execution", "storage", "runtime")
 
 
 def at_least(low: int) -> Callable[[str], int]:
@@ -82,6 +82,10 @@ def run(args: argparse.Namespace) -> int:
         from engine.bench.execution import bench_execution
 
         out["execution"] = asyncio.run(bench_execution())
+    if "runtime" in parts:
+        from engine.bench.runtime import bench_runtime
+
+        out["runtime"] = asyncio.run(bench_runtime())
     if "storage" in parts:
         import os
 
