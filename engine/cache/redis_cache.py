@@ -198,6 +198,7 @@ class RedisCache:
         self._status: EngineSnapshot | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
         self.connected = False
         self.writes = 0
         self.failures = 0
@@ -254,14 +255,17 @@ class RedisCache:
             self._task = asyncio.create_task(self._run(), name="redis-cache")
 
     async def close(self) -> None:
+        self._closing = True
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                async with asyncio.timeout(self.op_timeout_s * 2):
+                    await task
         if self.connected:
             with contextlib.suppress(*CACHE_ERRORS):
-                await asyncio.wait_for(self._write_pending(), self.op_timeout_s)
+                async with asyncio.timeout(self.op_timeout_s):
+                    await self._write_pending()
         with contextlib.suppress(*CACHE_ERRORS):
             await self.client.aclose()
 
@@ -269,7 +273,7 @@ class RedisCache:
 
     async def _run(self) -> None:
         backoff = 0.25
-        while True:
+        while not self._closing:
             try:
                 await self._write_pending()
             except CACHE_ERRORS as exc:
@@ -279,7 +283,8 @@ class RedisCache:
                 continue
             backoff = 0.25
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.flush_interval_s)
+                async with asyncio.timeout(self.flush_interval_s):  # not wait_for: 3.11's can lose a cancel
+                    await self._wake.wait()
             self._wake.clear()
 
     def _failed(self, exc: BaseException) -> None:
@@ -297,9 +302,7 @@ class RedisCache:
         try:
             async with self.client.pipeline(transaction=False) as pipe:
                 for ticker, (ts, book) in books.items():
-                    if book is None:
-                        pipe.delete(self.keys.book(ticker))  # an untrusted book must not warm anyone up
-                    else:
+                    if book is not None:  # an untrusted book is not written; the last good one ages out by its ts
                         doc = {"ts": _iso(ts), "ticker": ticker, **book_doc(book)}
                         pipe.set(self.keys.book(ticker), json.dumps(doc), ex=self.book_ttl_s)
                 for sport, (ts, raw) in odds.items():
@@ -313,7 +316,8 @@ class RedisCache:
                     return
                 if not (books or odds or status is not None):
                     pipe.ping()
-                await asyncio.wait_for(pipe.execute(), self.op_timeout_s)
+                async with asyncio.timeout(self.op_timeout_s):
+                    await pipe.execute()
         except BaseException:
             for k, v in books.items():  # newer values that arrived meanwhile win
                 self._books.setdefault(k, v)
@@ -354,7 +358,8 @@ class RedisCache:
         out: dict[str, str | None] = {}
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
-            values = await asyncio.wait_for(self.client.mget(chunk), self.op_timeout_s * 5)
+            async with asyncio.timeout(self.op_timeout_s * 5):
+                values = await self.client.mget(chunk)
             out.update((k, _text(v)) for k, v in zip(chunk, values, strict=True))
         return out
 
