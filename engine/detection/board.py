@@ -15,7 +15,8 @@ from datetime import datetime
 
 import numpy as np
 
-from engine.detection.columns import QuoteSources, build_all, clear_event, write_event
+from engine.detection.coldbuild import build_all
+from engine.detection.columns import QuoteSources, clear_event, write_event
 from engine.detection.detector import (
     DetectionContext,
     DetectionResult,

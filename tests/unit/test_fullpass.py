@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.bench.detection import generate_board
-from engine.config.profiles import PROFILES, ProfileName
+from engine.config.profiles import PROFILES, Profile, ProfileName
+from engine.detection.board import Board
 from engine.detection.detector import DetectionContext, detect
 from engine.detection.fullpass import detect_screened
 from engine.detection.screen import micros
@@ -22,6 +23,7 @@ from engine.detection.vig_arrays import remove_vig_rows
 from engine.mapping.types import MappingResult
 from engine.markets.kalshi import Level, Orderbook
 from engine.pricing.vig import VigMethod, remove_vig
+from tests.unit.mixed_board import NOW, mixed_board
 
 PROFILE_NAMES = [n for n in ProfileName if n is not ProfileName.CUSTOM]
 
@@ -106,3 +108,58 @@ def test_vectorised_vig_removal_prices_what_the_scalar_solver_prices(
             continue
         assert ok[i]
         assert np.allclose(fair[i], expected, rtol=0, atol=1e-11)
+
+
+MIXED_PROFILES = [
+    *(PROFILES[n] for n in PROFILE_NAMES),
+    *(
+        replace(PROFILES[ProfileName.AGGRESSIVE], books=books, book_consensus=2, vig_method=method)
+        for books, method in (
+            (("pinnacle", "draftkings", "draftkings", "fanduel"), VigMethod.MULTIPLICATIVE),
+            (("fanduel", "betmgm", "pinnacle"), VigMethod.ADDITIVE),
+            (("williamhill_us", "draftkings", "betmgm"), VigMethod.SHIN),
+        )
+    ),
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    profile=st.sampled_from(MIXED_PROFILES),
+    later_s=st.sampled_from([0.0, 40.0, 3 * 3600.0]),
+)
+def test_screened_pass_equals_exact_rules_on_every_kind_of_line(seed: int, profile: Profile, later_s: float) -> None:
+    """Three-way winners, spreads and totals, renamed and duplicated books and markets, odd outcome counts."""
+    kalshi, books, events, mapping, groups = mixed_board(40, seed, float(profile.max_quote_age_s))
+    ctx = DetectionContext(profile, Decimal(5000), 100)
+    at = NOW + timedelta(seconds=later_s)
+    exact = detect(kalshi, books, events, mapping, ctx, at, groups)
+    screened = detect_screened(kalshi, books, events, mapping, ctx, at, groups)
+    assert screened.signals == exact.signals
+    assert screened.skipped == exact.skipped
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), profile=st.sampled_from(MIXED_PROFILES))
+def test_cold_build_writes_what_one_event_at_a_time_writes(seed: int, profile: Profile) -> None:
+    """The vectorised cold build and the per-cell path of a quote change give every cell the same view."""
+    kalshi, books, events, mapping, groups = mixed_board(30, seed, float(profile.max_quote_age_s))
+    ctx = DetectionContext(profile, Decimal(5000), 100)
+    cold = Board(kalshi, mapping, ctx, groups)
+    cold.load(books.values(), events, NOW)
+    warm = Board(kalshi, mapping, ctx, groups)
+    warm.load(books.values(), [], NOW)
+    for event in events:
+        warm.apply_event(event, NOW)
+    a, b = cold._arrays, warm._arrays
+    assert np.array_equal(a.updated_us, b.updated_us)
+    assert np.array_equal(a.commence_us, b.commence_us)
+    assert a.commence_l == b.commence_l
+    assert np.allclose(a.fair, b.fair, rtol=0, atol=1e-11, equal_nan=True)
+    assert np.array_equal(a.hedge_yes, b.hedge_yes)
+    assert np.array_equal(a.hedge_no, b.hedge_no)
+    assert [x is y for x, y in zip(cold._sources.objects, warm._sources.objects, strict=True)] == [True] * len(
+        cold._sources.objects
+    )
+    assert any(np.isfinite(a.fair[cold._arrays.index[m.ticker]]).any() for m in kalshi if "-S" in m.ticker)
