@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from arbtui.commands._control import add_target_arguments, target
+from arbtui.commands._redis_status import run_from_redis
 from arbtui.textable import render_table
-from engine.runtime.control_client import command, find_engine
+from engine.config.settings import settings_for_command
+from engine.runtime.control_client import NoEngineError, command, find_engine
 from engine.runtime.control_protocol import Request
 
 _SHOWN = frozenset(
@@ -44,13 +46,23 @@ def register(subparsers: Any) -> None:
         description="Ask the running engine (arbtui launch) for its status through its control socket.",
     )
     parser.add_argument("--json", action="store_true", help="print the status document as one JSON object")
+    parser.add_argument("--redis", action="store_true", help="read the status the engine publishes in REDIS_URL")
+    parser.add_argument("--follow", action="store_true", help="with --redis: print each status as it is published")
     add_target_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.redis or args.follow:
+        return run_from_redis(args, render_status)
     data_dir = target(args)
-    pid = find_engine(data_dir).pid
+    try:
+        pid = find_engine(data_dir).pid
+    except NoEngineError:
+        fallback = settings_for_command(args.env_file).redis_url  # no local engine: follow it through Redis
+        if fallback:
+            return run_from_redis(args, render_status, fallback)
+        raise
     status = command(data_dir, Request("status"))
     if args.json:
         print(json.dumps(status, indent=2))
