@@ -60,7 +60,7 @@ Offload = Callable[[Callable[[], Any]], Awaitable[Any]]
 """Runs a CPU-heavy step (parsing, mapping, building a board) somewhere that does not block the loop."""
 CATCH_UP_PER_TURN = 64
 """Changes replayed onto a freshly built board per loop turn (each costs tens of microseconds)."""
-ODDS_PER_TURN = 32
+ODDS_PER_TURN = 8
 """Sportsbook events applied per loop turn when a large Odds API response arrives."""
 
 
@@ -151,6 +151,8 @@ class Engine:
         self.last_ticker_at: datetime | None = None
         self.connected_since: datetime | None = None
         self.delta_seen_at: dict[str, datetime] = {}
+        self.settle_books: Callable[[Sequence[str]], None] = lambda tickers: None
+        """Re-price these markets now if a burst left their newest books waiting (the feeds set it)."""
         self.mismatch = MismatchWatch(desk.guard.limits.max_feed_silence)
         self.events: DropQueue[EngineEvent] = DropQueue("events", max_events)
         self.orders_box: KeyedLatest[SignalKey, Signal] = KeyedLatest("orders")
@@ -400,7 +402,10 @@ class Engine:
         return all(t in self.pipeline.books for t in tickers)
 
     async def _submit(self, key: SignalKey, signal: Signal) -> None:
-        if self.stopping or not self._actionable(key, signal):
+        if self.stopping:
+            return
+        self.settle_books(signal.tickers or (signal.ticker,))
+        if not self._actionable(key, signal):
             return
         first_seen = self.pipeline.first_seen.get(key, self.clock.now())
         try:

@@ -52,6 +52,11 @@ class FeedSettings:
     """How often the mapping overrides file is checked for an edit."""
     cadence: CadencePolicy = field(default_factory=CadencePolicy)
     latency_window: int = 10_000
+    inline_budget_s: float = 0.001
+    """Into a reader turn longer than this (a burst), book changes are coalesced: each market is re-priced
+    once, with its newest book, when the reader yields, instead of once per delta."""
+    flush_budget_s: float = 0.002
+    """Work one deferred re-pricing pass may do before giving the loop back."""
     """Samples kept of each latency figure (book change -> signals updated, odds response -> applied)."""
 
 
@@ -89,7 +94,11 @@ class LiveFeeds:
         """Per book change: from the reader taking the message to the signals updated (seconds)."""
         self.odds_latency_s: deque[tuple[float, int]] = deque(maxlen=settings.latency_window)
         """Per Odds API response: (seconds from the response to every event's signals updated, events)."""
+        self._dirty: dict[str, float] = {}
+        """Books changed in a burst and not re-priced yet, with when their first change was taken."""
+        self._flush_scheduled = False
         ws.watch_books(self._on_books)
+        engine.settle_books = self._settle
         ws.watch_tickers(self._on_ticker)
         engine.subscribed = lambda: len(self._subscribed)
         if odds is not None:
@@ -161,15 +170,46 @@ class LiveFeeds:
         self._applied_seen = books.applied
         self.engine.note_message(changed if streamed else ())
         for ticker in stale:
+            self._dirty.pop(ticker, None)
             self.engine.apply_book(ticker, None)
+        if not changed:
+            return
+        if self._dirty or time.perf_counter() - self.ws.turn_started_at > self.settings.inline_budget_s:
+            for ticker in changed:  # a burst: re-price each market once, with its newest book
+                self._dirty.setdefault(ticker, self.ws.frame_started_at)
+            if not self._flush_scheduled:
+                self._flush_scheduled = True
+                asyncio.get_running_loop().call_soon(self._flush)
+            return
         for ticker in changed:
             self.engine.apply_book(ticker, self.ws.orderbook(ticker))
-        if changed:
-            self.book_latency_s.append(time.perf_counter() - self.ws.frame_started_at)
+        self.book_latency_s.append(time.perf_counter() - self.ws.frame_started_at)
+
+    def _flush(self) -> None:
+        """Re-price the books a burst changed, oldest first, for at most ``flush_budget_s`` per loop turn."""
+        self._flush_scheduled = False
+        deadline = time.perf_counter() + self.settings.flush_budget_s
+        while self._dirty and time.perf_counter() < deadline:
+            ticker = next(iter(self._dirty))
+            taken = self._dirty.pop(ticker)
+            self.engine.apply_book(ticker, self.ws.orderbook(ticker))
+            self.book_latency_s.append(time.perf_counter() - taken)
+        if self._dirty:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _settle(self, tickers: Sequence[str]) -> None:
+        """Before an order: the markets it trades are re-priced with their newest books first."""
+        for ticker in tickers:
+            taken = self._dirty.pop(ticker, None)
+            if taken is not None:
+                self.engine.apply_book(ticker, self.ws.orderbook(ticker))
+                self.book_latency_s.append(time.perf_counter() - taken)
 
     def _on_ticker(self, update: TickerUpdate) -> None:
         """Inside the reader, in stream order: the book it describes is the local book as it stands now."""
         self._ws_monitor.message(self.engine.monotonic())
+        self._settle((update.ticker,))  # compare with the newest book, not one a burst left waiting
         if self.engine.on_ticker(update.ticker, update.yes_bid, update.yes_ask) is Check.RESYNC:
             log.info("kalshi ws: book %s disagrees with its ticker prices; asking for a fresh snapshot", update.ticker)
             self.ws.resync([update.ticker])

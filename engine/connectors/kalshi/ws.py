@@ -182,6 +182,9 @@ class KalshiWebSocket:
         self.last_error: str | None = None
         self.frame_started_at = 0.0
         """``time.perf_counter()`` when the reader took the message being handled (for latency figures)."""
+        self.turn_started_at = 0.0
+        """``time.perf_counter()`` when the reader last got the loop back: a watcher far into a turn is in a
+        burst and may defer its own work to when the reader yields."""
         self._book_watchers: list[BookWatcher] = []
         self._ticker_watchers: list[TickerWatcher] = []
 
@@ -230,12 +233,12 @@ class KalshiWebSocket:
                 ) as ws:  # fmt: skip
                     attempt = 0
                     await self._on_connect(ws)
-                    turn = time.perf_counter()
+                    self.turn_started_at = time.perf_counter()
                     async for frame in ws:
                         await self._handle(frame)
-                        if time.perf_counter() - turn > MAX_TURN_S:
+                        if time.perf_counter() - self.turn_started_at > MAX_TURN_S:
                             await asyncio.sleep(0)  # buffered frames are read without yielding: yield here
-                            turn = time.perf_counter()
+                            self.turn_started_at = time.perf_counter()
                 log.warning("kalshi ws: server closed the connection")
             except _Reconnect as exc:
                 self.last_error = str(exc)
