@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from engine.mapping.fuzzy import MARGIN, MATCH, FuzzyScores, college_form
@@ -86,9 +87,11 @@ class KalshiSide:
         return self.names
 
 
-@dataclass(frozen=True, slots=True)
-class GameQuery:
-    """A Kalshi game to find: ``home``/``away`` sides, the Eastern date, optional start and doubleheader game."""
+class GameQuery(NamedTuple):
+    """A Kalshi game to find: ``home``/``away`` sides, the Eastern date, optional start and doubleheader game.
+
+    Named tuples here and below: immutable, and cheap to build once per game of a mapping pass.
+    """
 
     league: League
     away: KalshiSide
@@ -102,8 +105,7 @@ class GameQuery:
     """The start the rules text prints (``... originally scheduled for Sep 26, 2026 at 8:40 PM EDT``)."""
 
 
-@dataclass(frozen=True, slots=True)
-class GameMatch:
+class GameMatch(NamedTuple):
     """The matched event and, per Kalshi code, the Odds API team name that code means."""
 
     event: OddsEvent
@@ -151,7 +153,9 @@ class OddsIndex:
             bucket = self._leagues.get(league.key)
             if bucket is None:
                 bucket = self._leagues[league.key] = _LeagueEvents()
-            names = teams.setdefault(league.key, {})
+            names = teams.get(league.key)
+            if names is None:
+                names = teams[league.key] = {}
             for name in (event.home_team, event.away_team):
                 if name not in names:
                     names[name] = team_index(league.key).name(name)
@@ -237,6 +241,8 @@ class OddsIndex:
         return timedelta(0) <= start - next_midnight <= NEAR_MIDNIGHT
 
     def _pick(self, pool: list[_Candidate], query: GameQuery, evidence: list[Evidence]) -> _Candidate | GameMiss:
+        if len(pool) == 1:
+            return self._check_single(pool[0], query, evidence)
         best = max(c.score for c in pool)
         near = [c for c in pool if c.score >= best - MARGIN]
         if len(near) == 1:
@@ -302,22 +308,26 @@ class OddsIndex:
 
     def _candidates(self, bucket: _LeagueEvents, query: GameQuery) -> list[_Candidate]:
         out: list[_Candidate] = []
-        if query.home.team is not None and query.away.team is not None:
-            key = frozenset((query.home.team.odds_name, query.away.team.odds_name))
-            pair = bucket.by_pair.get(key, ())
+        home, away = query.home, query.away
+        if home.team is not None and away.team is not None:
+            pair = bucket.by_pair.get(frozenset((home.team.odds_name, away.team.odds_name)), ())
             if pair:
-                ev = Evidence(
-                    "team_table",
-                    1.0,
-                    f"{query.away.code}={query.away.team.odds_name}, {query.home.code}={query.home.team.odds_name}",
-                )
-                out.extend(self._table_candidate(bucket, i, query, ev) for i in pair)
-            indices: Sequence[int] = ()
-            if bucket.unresolved:
-                plausible = self._plausible(bucket, query.home) & self._plausible(bucket, query.away)
-                indices = sorted(plausible & set(bucket.unresolved))
+                detail = f"{away.code}={away.team.odds_name}, {home.code}={home.team.odds_name}"
+                ev = (Evidence("team_table", 1.0, detail),)  # the same for every event of the pair
+                for i in pair:
+                    event = bucket.events[i]
+                    if bucket.home[i] is not home.team:  # reversed
+                        outcomes = {home.code: event.away_team, away.code: event.home_team}
+                        out.append(_Candidate(event, bucket.day(i), 100.0, True, outcomes, ev))
+                    else:
+                        outcomes = {home.code: event.home_team, away.code: event.away_team}
+                        out.append(_Candidate(event, bucket.day(i), 100.0, False, outcomes, ev))
+            if not bucket.unresolved:
+                return out
+            plausible = self._plausible(bucket, home) & self._plausible(bucket, away)
+            indices: Sequence[int] = sorted(plausible & set(bucket.unresolved))
         else:
-            indices = sorted(self._plausible(bucket, query.home) & self._plausible(bucket, query.away))
+            indices = sorted(self._plausible(bucket, home) & self._plausible(bucket, away))
         lo, hi = query.day - timedelta(days=1), query.day + timedelta(days=1)
         for i in indices:
             if not lo <= bucket.day(i) <= hi:
@@ -339,17 +349,6 @@ class OddsIndex:
                 for form in bucket.fuzzy.above(name, MATCH):
                     out.update(bucket.by_form.get(form, ()))
         return out
-
-    @staticmethod
-    def _table_candidate(bucket: _LeagueEvents, i: int, query: GameQuery, ev: Evidence) -> _Candidate:
-        """Event ``i`` of the pair index; ``ev`` is the table evidence, the same for every event of the pair."""
-        event = bucket.events[i]
-        reversed_ = bucket.home[i] is not query.home.team
-        outcomes = {
-            query.home.code: event.away_team if reversed_ else event.home_team,
-            query.away.code: event.home_team if reversed_ else event.away_team,
-        }
-        return _Candidate(event, bucket.day(i), 100.0, reversed_, outcomes, (ev,))
 
     @staticmethod
     def _side_score(bucket: _LeagueEvents, side: KalshiSide, team: Team | None, name: str) -> float:
@@ -426,8 +425,7 @@ def _matchup(query: GameQuery) -> str:
     return f"{query.away.label} at {query.home.label}"
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
+class _Candidate(NamedTuple):
     event: OddsEvent
     day: date
     """The event's Eastern start date."""

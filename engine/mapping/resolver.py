@@ -14,26 +14,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 from engine.mapping.games import GameMatch, GameMiss, GameQuery, KalshiSide, OddsIndex
 from engine.mapping.groups import winner_groups as _winner_groups
 from engine.mapping.names import fold
 from engine.mapping.overrides import Overrides
-from engine.mapping.rules import (
-    WinnerText,
-    is_period,
-    is_regulation,
-    scheduled_day,
-    scheduled_start,
-    spread_lines,
-    team_total,
-    total_lines,
-    winner_text,
-)
+from engine.mapping.rules import MarketText, WinnerText, market_text, spread_lines, team_total, total_lines
 from engine.mapping.teams import LEAGUES, League, Team, league_of_series, team_index
 from engine.mapping.ticker import EventTicker, Suffix, TickerError, orient, parse_event_ticker, parse_suffix
 from engine.mapping.types import Evidence, MappingResult, MarketKind, MarketMatch, Unmatched
@@ -51,41 +41,42 @@ _BEYOND_90 = re.compile(r"extra time|penalt|to advance|qualif", re.IGNORECASE)
 _KIND_SUFFIX = {"winner": ("team", "tie"), "spread": ("team_line",), "total": ("line",)}
 
 
-@dataclass(frozen=True, slots=True)
-class _Group:
-    """One Kalshi event's markets, with what its ticker says."""
+class _Group(NamedTuple):
+    """One Kalshi event's markets, with what its ticker says (a tuple: one is built per event of a pass)."""
 
     league: League
     kind: str
     ticker: EventTicker
     body: str
-    markets: tuple[tuple[KalshiMarket, Suffix, WinnerText | None], ...]
-    """Each market with its parsed suffix and its :func:`winner_text` (parsed once, here)."""
+    markets: tuple[tuple[KalshiMarket, Suffix, MarketText], ...]
+    """Each market with its parsed suffix and its :func:`market_text` (parsed once, here)."""
 
 
-@dataclass(slots=True)
 class _Game:
     """One matched game and what every one of its markets shares, worked out once for the group."""
 
-    query: GameQuery
-    match: GameMatch
-    base: tuple[Evidence, ...]
-    sides: dict[str, tuple[KalshiSide, KalshiSide]] = field(init=False)
-    """Per Kalshi code: (that side, the other side)."""
-    other_game: dict[tuple[str | None, str | None], str | None] = field(default_factory=dict)
-    """:func:`_other_game` per (first, second) team of a market text (the markets of a game mostly share one)."""
+    __slots__ = ("base", "match", "other_game", "query", "sides")
 
-    def __post_init__(self) -> None:
-        home, away = self.query.home, self.query.away
-        self.sides = {home.code: (home, away), away.code: (away, home)}
+    def __init__(self, query: GameQuery, match: GameMatch, base: tuple[Evidence, ...]) -> None:
+        self.query = query
+        self.match = match
+        self.base = base
+        home, away = query.home, query.away
+        self.sides: dict[str, tuple[KalshiSide, KalshiSide]] = {home.code: (home, away), away.code: (away, home)}
+        """Per Kalshi code: (that side, the other side)."""
+        self.other_game: dict[tuple[str | None, str | None], str | None] = {}
+        """:func:`_other_game` per (first, second) team of a market text (the markets of a game mostly share one)."""
 
-    def other(self, text: WinnerText | None, league: League) -> str | None:
-        if text is None:
-            return None
+    def other(self, text: WinnerText, league: League) -> str | None:
         key = (text.first, text.second)
-        if key not in self.other_game:
-            self.other_game[key] = _other_game(text, league, self.query.home, self.query.away)
-        return self.other_game[key]
+        found = self.other_game.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            found = self.other_game[key] = _other_game(text, league, self.query.home, self.query.away)
+        return found
+
+
+_UNSEEN = "\0"
+"""Marks a key not looked up yet (no reason is this string)."""
 
 
 @lru_cache(maxsize=1024)
@@ -108,7 +99,12 @@ def _side(league: str, code: str, text_name: str | None) -> KalshiSide:
 
 def _matches_name(text: str, side: KalshiSide) -> bool:
     """Does ``text`` name ``side``? Table names, ``<CODE> <mascot>`` (``PHI Eagles``), or the side's own text."""
-    if fold(text) in side.folded:
+    return _names(text, fold(text), side)
+
+
+def _names(text: str, folded: str, side: KalshiSide) -> bool:
+    """:func:`_matches_name` given ``folded`` = ``fold(text)`` (a witness asks it of both sides)."""
+    if folded in side.folded:
         return True
     team = side.team
     if team is None:
@@ -131,7 +127,8 @@ def _witness(name: str | None, this: KalshiSide, other: KalshiSide, what: str, l
     """Evidence that the text names ``this`` side, or the reason it contradicts the ticker."""
     if name is None:
         return Evidence("rules_text", 0.5, f"{what}: text names no team")
-    says_this, says_other = _matches_name(name, this), _matches_name(name, other)
+    folded = fold(name)
+    says_this, says_other = _names(name, folded, this), _names(name, folded, other)
     if says_other and not says_this:
         return f"{what}: text names {name!r} ({other.code}) but the ticker suffix is {this.code}"
     if says_this and not says_other:
@@ -149,7 +146,12 @@ def _other_game(text: WinnerText | None, league: League, home: KalshiSide, away:
     if text is None:
         return None
     for name in (text.first, text.second):
-        foreign = _foreign(name, league, (home, away)) if name else None
+        if not name:
+            continue
+        folded = fold(name)
+        if folded in home.folded or folded in away.folded:
+            continue  # it names a side of this game (the common case, without the slower checks)
+        foreign = _foreign(name, league, (home, away))
         if foreign is not None:
             return f"rules text game names {name!r} ({foreign.odds_name}), not {away.code} or {home.code}"
     return None
@@ -167,7 +169,8 @@ class _Resolver:
         self.matches: dict[str, MarketMatch] = {}
         self.unmatched: list[Unmatched] = [Unmatched(e.ident, e.problem) for e in unique.refused]
         self.sides: dict[tuple[str, str], tuple[KalshiSide, KalshiSide]] = {}
-        self.witnessed: dict[tuple[str, str, str], Evidence | str] = {}
+        self.witnessed: dict[str, Evidence | str] = {}
+        """The YES-team witness of each winner market, by ticker (unique within a pass), worked out with its game."""
 
     def miss(self, market: KalshiMarket, reason: str) -> None:
         self.unmatched.append(Unmatched(market.ticker, reason))
@@ -203,7 +206,7 @@ class _Resolver:
                 for market, _, _ in group.markets:
                     self.miss(market, f"Odds API event {found.event.id} {conflict}")
                 continue
-            codes = Evidence("ticker_codes", 1.0, f"{query.away.code}@{query.home.code} {query.day}")
+            codes = Evidence("ticker_codes", 1.0, f"{query.away.code}@{query.home.code} {query.day.isoformat()}")
             game = _Game(query, found, (codes, *found.evidence))
             for market, suffix, text in group.markets:
                 self._market(market, suffix, text, group, game)
@@ -260,7 +263,7 @@ class _Resolver:
             for market in markets:
                 self.miss(market, reason)
             return None
-        parsed: list[tuple[KalshiMarket, Suffix, WinnerText | None]] = []
+        parsed: list[tuple[KalshiMarket, Suffix, MarketText]] = []
         prefix, allowed = event_ticker + "-", _KIND_SUFFIX[kind]
         for market in markets:
             if not market.ticker.startswith(prefix):
@@ -277,14 +280,18 @@ class _Resolver:
             elif suffix.kind == "tie" and not league.three_way:
                 self.miss(market, f"TIE market in {league.key}, which has no draw outcome")
             else:
-                parsed.append((market, suffix, winner_text(market.rules_primary, market.title)))
+                parsed.append((market, suffix, market_text(market.rules_primary, market.title)))
         if not parsed:
             return None
         return _Group(league, kind, ticker, event_ticker.partition("-")[2], tuple(parsed))
 
     def _codes(self, group: _Group) -> tuple[str, str] | str:
         blob = group.ticker.codes
-        codes = sorted({s.code for _, s, _ in group.markets if s.code})
+        codes: list[str] = []
+        for _, suffix, _ in group.markets:
+            if suffix.code and suffix.code not in codes:
+                codes.append(suffix.code)
+        codes.sort()
         if len(codes) > 2:
             return f"event {group.ticker.series}-{group.body} has more than two team codes: {', '.join(codes)}"
         if len(codes) == 2:
@@ -316,49 +323,54 @@ class _Resolver:
         if isinstance(codes, str):
             return codes
         sibling = self.sides.get((group.league.key, group.body))
-        text = next((t for _, _, t in group.markets if t is not None), None)
+        text: WinnerText | None = None
+        occurrence: datetime | None = None
+        text_start: datetime | None = None
+        for market, _, facts in group.markets:  # the first of each that some market states
+            if text is None:
+                text = facts.winner
+            if occurrence is None:
+                moment = market.occurrence_datetime
+                if moment is not None and moment.tzinfo is not None:  # without a zone it names no moment
+                    occurrence = moment
+            if text_start is None:
+                text_start = facts.start
+        league = group.league
         if sibling is not None and {sibling[0].code, sibling[1].code} == set(codes):
             away, home = sibling
         else:
-            first = self._side(group, codes[0], text.first if text else None)
-            second = self._side(group, codes[1], text.second if text else None)
+            first = _side(league.key, codes[0], text.first if text else None)
+            second = _side(league.key, codes[1], text.second if text else None)
             if text is not None and group.kind == "winner" and (first.team is None or second.team is None):
                 first, second = self._with_yes_names(group, first, second)
-            home, away = (first, second) if group.league.home_first else (second, first)
+            home, away = (first, second) if league.home_first else (second, first)
         if group.kind == "winner" and self._consistent(group, away, home):
-            self.sides[(group.league.key, group.body)] = (away, home)
-        occurrence = next(
-            (t for t in (m.occurrence_datetime for m, _, _ in group.markets) if t is not None and t.tzinfo is not None),
-            None,
-        )  # a timestamp without a zone names no moment: left out rather than guessed
+            self.sides[(league.key, group.body)] = (away, home)
         text_day: date | None = text.day if text is not None else None
-        text_start = next((t for t in (scheduled_start(m.rules_primary) for m, _, _ in group.markets) if t), None)
         t = group.ticker
-        return GameQuery(group.league, away, home, t.day, t.start, t.game, occurrence, text_day, text_start)
+        return GameQuery(league, away, home, t.day, t.start, t.game, occurrence, text_day, text_start)
 
     def _consistent(self, group: _Group, away: KalshiSide, home: KalshiSide) -> bool:
         """No winner market's text names the other side: only then may spread/total events reuse these sides."""
         sides = {away.code: (away, home), home.code: (home, away)}
         ok = True
-        for market, suffix, text in group.markets:
+        for market, suffix, facts in group.markets:
+            text = facts.winner
             if text is None or suffix.code not in sides:
                 continue
             this, other = sides[suffix.code]
             witness = _witness(text.yes, this, other, "YES team", group.league)
-            self.witnessed[(market.ticker, market.rules_primary, market.title)] = witness
+            self.witnessed[market.ticker] = witness
             if isinstance(witness, str):
                 ok = False
         return ok
 
     @staticmethod
-    def _side(group: _Group, code: str, text_name: str | None) -> KalshiSide:
-        return _side(group.league.key, code, text_name)
-
-    @staticmethod
     def _with_yes_names(group: _Group, first: KalshiSide, second: KalshiSide) -> tuple[KalshiSide, KalshiSide]:
         """Add each market's YES name to its own side: the only name a college side may have."""
         extra: dict[str, list[str]] = {first.code: [], second.code: []}
-        for _, suffix, t in group.markets:
+        for _, suffix, facts in group.markets:
+            t = facts.winner
             if t is not None and suffix.code in extra and fold(t.yes) != "tie":
                 extra[suffix.code].append(t.yes)
         out = []
@@ -370,31 +382,32 @@ class _Resolver:
                 out.append(side)
         return out[0], out[1]
 
-    def _market(self, market: KalshiMarket, suffix: Suffix, text: WinnerText | None, group: _Group, ctx: _Game) -> None:
+    def _market(self, market: KalshiMarket, suffix: Suffix, facts: MarketText, group: _Group, ctx: _Game) -> None:
         """Decide one market of a matched game: which outcome (and line) YES is, or why it cannot be told."""
         query, game, base = ctx.query, ctx.match, ctx.base
-        if is_period(market.title) or is_period(market.rules_primary):
+        if facts.period:
             self.miss(market, "market is on a period (half/quarter), not the full game")
             return
-        if is_regulation(market.title):
+        if facts.regulation:
             self.miss(market, "market is on regulation time, not the full game with overtime")
             return
-        if game.event.id in self.overrides.blocked_odds_events:
-            self.miss(
-                market, f"Odds API event {game.event.id} blocked: {self.overrides.blocked_odds_events[game.event.id]}"
-            )
+        blocked = self.overrides.blocked_odds_events
+        if blocked and game.event.id in blocked:
+            self.miss(market, f"Odds API event {game.event.id} blocked: {blocked[game.event.id]}")
             return
-        scheduled = scheduled_day(market.rules_primary)
+        scheduled = facts.day
         if scheduled is not None and scheduled != query.day:
             self.miss(market, f"rules text date {scheduled} contradicts ticker date {query.day}")
             return
         if group.league.three_way and _BEYOND_90.search(market.rules_primary):
             self.miss(market, "settles after extra time or penalties; the Odds API markets are 90 minutes")
             return
-        other_game = ctx.other(text, group.league)
-        if other_game is not None:
-            self.miss(market, other_game)
-            return
+        text = facts.winner
+        if text is not None:
+            other_game = ctx.other(text, group.league)
+            if other_game is not None:
+                self.miss(market, other_game)
+                return
         sides = ctx.sides
         evidence: list[Evidence] = []  # this market's own, after the game's ``base``
         outcome: str
@@ -412,7 +425,7 @@ class _Resolver:
                 evidence.append(Evidence("suffix", 1.0, "TIE market = Draw"))
             else:
                 this, other = sides[suffix.code]
-                witness = self.witnessed.get((market.ticker, market.rules_primary, market.title)) or _witness(
+                witness = self.witnessed.get(market.ticker) or _witness(
                     text.yes if text else None, this, other, "YES team", group.league
                 )
                 if isinstance(witness, str):

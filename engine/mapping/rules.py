@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import NamedTuple
 
 _WINNER = re.compile(
     r"^\s*If (?P<yes>.+?) (?:wins|is the result of) the (?P<game>.+?) game"
@@ -59,9 +60,12 @@ _PERIOD_HINT = re.compile(r"half|quarter|period|inning|q|1h|2h|h1|h2|f5")
 _REGULATION = re.compile(r"\bregulation\b", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class WinnerText:
-    """Parsed ``If <yes> wins the <first> vs|at <second> ... game originally scheduled for <date>``."""
+class WinnerText(NamedTuple):
+    """Parsed ``If <yes> wins the <first> vs|at <second> ... game originally scheduled for <date>``.
+
+    A named tuple, immutable like a frozen dataclass and several times cheaper to build: a mapping pass
+    parses one per market.
+    """
 
     yes: str
     first: str | None
@@ -114,7 +118,10 @@ _US_ZONES = {
 def scheduled_start(rules: str) -> datetime | None:
     """The start in ``... originally scheduled for Sep 26, 2026 at 8:40 PM EDT`` (MLB rules print it), as an
     aware time; None when the text gives no time or an impossible one."""
-    m = _SCHEDULED_AT.search(rules)
+    return _start_at(_SCHEDULED_AT.search(rules))
+
+
+def _start_at(m: re.Match[str] | None) -> datetime | None:
     day = _date(m["date"]) if m is not None else None
     if m is None or day is None:
         return None
@@ -148,6 +155,10 @@ def _date(text: str | None) -> date | None:
 @lru_cache(maxsize=16384)
 def winner_text(rules: str, title: str) -> WinnerText | None:
     """The YES team and the game as the market's rules (preferred) or title state them."""
+    return _winner_text(rules, title)
+
+
+def _winner_text(rules: str, title: str) -> WinnerText | None:
     m = _WINNER.match(rules)
     if m is not None:
         first, second = _game_teams(m["game"])
@@ -226,12 +237,55 @@ def total_text(rules: str, title: str) -> LineText | None:
 @lru_cache(maxsize=16384)
 def is_period(text: str) -> bool:
     """A half/quarter/period market; a substring scan (``_PERIOD_HINT``) keeps the full pattern off the common path."""
+    return _is_period(text)
+
+
+def _is_period(text: str) -> bool:
     return _PERIOD_HINT.search(text.lower()) is not None and _PERIOD.search(text) is not None
 
 
+@lru_cache(maxsize=16384)
 def is_regulation(title: str) -> bool:
-    """A regulation-time market (no overtime), which the Odds API full-game markets are not."""
+    """A regulation-time market (no overtime), which the Odds API full-game markets are not.
+
+    Memoised (titles repeat: ``Baltimore wins`` for every game of the team). An ASCII title without the
+    letters ``regulation`` in any case cannot match, and costs a lower-casing instead of a case-blind scan.
+    """
+    if title.isascii() and "regulation" not in title.lower():
+        return False
     return _REGULATION.search(title) is not None
+
+
+class MarketText(NamedTuple):
+    """Everything the resolver reads from one market's rules and title, parsed in one call per market.
+
+    A cold mapping pass meets each text once, so one memo entry per market (rather than one per question
+    asked of it) is what keeps the first pass cheap; a re-mapping pass finds the whole answer in one lookup.
+    """
+
+    winner: WinnerText | None
+    """:func:`winner_text`."""
+    period: bool
+    """:func:`is_period` of the title or of the rules."""
+    regulation: bool
+    """:func:`is_regulation` of the title."""
+    day: date | None
+    """:func:`scheduled_day` of the rules."""
+    start: datetime | None
+    """:func:`scheduled_start` of the rules."""
+
+
+@lru_cache(maxsize=32768)
+def market_text(rules: str, title: str) -> MarketText:
+    """The :class:`MarketText` of a market (memoised; equal to asking each function separately)."""
+    scheduled = _SCHEDULED.search(rules)
+    day: date | None = None
+    start: datetime | None = None
+    if scheduled is not None:  # a start needs the same phrase, at this position or a later one
+        day = _date(scheduled["date"])
+        start = _start_at(_SCHEDULED_AT.search(rules, scheduled.start()))
+    period = is_period(title) or _is_period(rules)
+    return MarketText(_winner_text(rules, title), period, is_regulation(title), day, start)
 
 
 def team_total(rules: str, title: str) -> str | None:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, time
 from functools import lru_cache
+from typing import NamedTuple
 
 _MONTHS = {
     m: i
@@ -26,12 +27,12 @@ class TickerError(ValueError):
     """An event ticker that does not follow the sports grammar; the message says which part failed."""
 
 
-@dataclass(frozen=True, slots=True)
-class EventTicker:
+class EventTicker(NamedTuple):
     """The parts of a sports event ticker.
 
     ``codes`` is the run-together team codes (hyphens removed: 2025 used ``M-OH``), ``game`` the doubleheader
-    number (1 or 2) or None, ``start`` the scheduled Eastern start time when the ticker carries it.
+    number (1 or 2) or None, ``start`` the scheduled Eastern start time when the ticker carries it. A named
+    tuple (immutable, cheap to build): a mapping pass parses one per Kalshi event.
     """
 
     series: str
@@ -50,27 +51,28 @@ def parse_event_ticker(event_ticker: str) -> EventTicker:
     m = _EVENT_BODY.match(body.upper())
     if m is None:
         raise TickerError(f"{event_ticker}: segment {body!r} is not YYMONDD[HHMM]<TEAMS>")
-    month = _MONTHS.get(m["mon"])
+    yy, mon, dd, hhmm, raw = m.groups()
+    month = _MONTHS.get(mon)
     if month is None:
-        raise TickerError(f"{event_ticker}: unknown month {m['mon']!r}")
+        raise TickerError(f"{event_ticker}: unknown month {mon!r}")
     try:
-        day = date(2000 + int(m["yy"]), month, int(m["dd"]))
+        day = date(2000 + int(yy), month, int(dd))
     except ValueError:
         raise TickerError(f"{event_ticker}: impossible date in {body!r}") from None
     start: time | None = None
-    if m["hhmm"]:
-        hh, mm = int(m["hhmm"][:2]), int(m["hhmm"][2:])
+    if hhmm:
+        hh, mm = int(hhmm[:2]), int(hhmm[2:])
         if hh > 23 or mm > 59:
-            raise TickerError(f"{event_ticker}: impossible start time {m['hhmm']!r}")
+            raise TickerError(f"{event_ticker}: impossible start time {hhmm!r}")
         start = time(hh, mm)
-    rest = m["rest"].replace("-", "")
+    rest = raw.replace("-", "")
     game: int | None = None
-    g = _GAME_NO.match(rest)
+    g = _GAME_NO.match(rest) if rest[-1] in "12" else None  # a game number is the last character
     if g is not None:
         game = int(g["g"] or g["d"])
         rest = g["codes"]
     if not rest.isalpha():
-        raise TickerError(f"{event_ticker}: team segment {m['rest']!r} is not letters")
+        raise TickerError(f"{event_ticker}: team segment {raw!r} is not letters")
     return EventTicker(series, day, start, rest, game)
 
 
