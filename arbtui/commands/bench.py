@@ -89,9 +89,10 @@ def run(args: argparse.Namespace) -> int:
     if "storage" in parts:
         import os
 
+        from engine.bench.ilp import bench_ilp
         from engine.bench.storage import bench_sql_stores
 
-        out["storage"] = asyncio.run(bench_sql_stores(os.environ.get("DATABASE_URL")))
+        out["storage"] = {**asyncio.run(bench_sql_stores(os.environ.get("DATABASE_URL"))), "ilp": bench_ilp()}
     json.dump(out, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
