@@ -19,14 +19,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from itertools import repeat
+from operator import attrgetter, is_not, itemgetter
 
 import numpy as np
 import numpy.typing as npt
 
 from engine.config.profiles import Profile
 from engine.mapping.types import MarketKind, MarketMatch
-from engine.markets.kalshi import ACTIVE, KalshiMarket, Orderbook
-from engine.money import ONE
+from engine.markets.kalshi import ACTIVE, KalshiMarket, Level, Orderbook, series_of
 from engine.pricing.fees import FeeSchedule
 
 EPS = 1e-9
@@ -55,11 +56,21 @@ def pushable(match: MarketMatch | None) -> bool:
     )
 
 
+def _ask_from_bids(bids: Sequence[Level]) -> float:
+    """The best ask the opposite side's best bid makes, in a float (NaN for an empty side). ``1.0 - float``
+    is within an ulp of the exact ask, far inside the screen's tolerance, and half the cost of Decimal."""
+    return 1.0 - float(bids[0].price) if bids else math.nan
+
+
 def best_asks(book: Orderbook) -> tuple[float, float]:
     """The best YES and NO asks in floats (NaN for an empty side), without building ``Level`` objects."""
-    yes = float(ONE - book.no_bids[0].price) if book.no_bids else math.nan
-    no = float(ONE - book.yes_bids[0].price) if book.yes_bids else math.nan
-    return yes, no
+    return _ask_from_bids(book.no_bids), _ask_from_bids(book.yes_bids)
+
+
+_event_ticker = attrgetter("event_ticker")
+_status = attrgetter("status")
+_no_bids = attrgetter("no_bids")
+_yes_bids = attrgetter("yes_bids")
 
 
 class ScreenArrays:
@@ -100,27 +111,29 @@ class ScreenArrays:
         matches: Sequence[MarketMatch | None],
         fees_for: Callable[[KalshiMarket], FeeSchedule],
     ) -> None:
-        """The static part of every row; ``markets`` and ``matches`` are in row order."""
-        per_event: dict[str, tuple[bool, float]] = {}  # every market of an event is in one series
-        per_schedule: dict[int, tuple[bool, float]] = {}  # schedules are shared objects, alive in the context
-        for market in markets:
-            if market.event_ticker not in per_event:
-                fees = fees_for(market)
-                known = per_schedule.get(id(fees))
-                if known is None:
-                    known = per_schedule[id(fees)] = _fee_facts(fees)
-                per_event[market.event_ticker] = known
-        facts = [per_event[m.event_ticker] for m in markets]
-        priceable = [
-            m.status == ACTIVE and match is not None and fee[0]
-            for m, match, fee in zip(markets, matches, facts, strict=True)
-        ]
-        rates = [fee[1] for fee in facts]
-        pushables = [match is not None and match.market_key is not WINNER and pushable(match) for match in matches]
-        self.priceable[:] = priceable
-        self.rate[:] = rates
-        self.pushable[:] = pushables
-        self.priceable_l, self.rate_l, self.pushable_l = priceable, rates, pushables
+        """The static part of every row; ``markets`` and ``matches`` are in row order. Fees depend on the
+        series alone, so ``fees_for`` is asked once per series (any market of it stands for it)."""
+        event_tickers = list(map(_event_ticker, markets))
+        first_of_event = dict(zip(event_tickers, markets, strict=True))
+        per_series: dict[str, tuple[bool, float]] = {}
+        per_event: dict[str, tuple[bool, float]] = {}
+        for event_ticker, market in first_of_event.items():
+            series = series_of(event_ticker)
+            known = per_series.get(series)
+            if known is None:
+                known = per_series[series] = _fee_facts(fees_for(market))
+            per_event[event_ticker] = known
+        facts = list(map(per_event.__getitem__, event_tickers))
+        n = len(markets)
+        active = np.fromiter(map(ACTIVE.__eq__, map(_status, markets)), np.bool_, n)
+        mapped = np.fromiter(map(is_not, matches, repeat(None)), np.bool_, n)
+        supported = np.fromiter(map(itemgetter(0), facts), np.bool_, n)
+        self.priceable[:] = active & mapped & supported
+        self.rate[:] = np.fromiter(map(itemgetter(1), facts), np.float64, n)
+        self.pushable[:] = np.fromiter(map(pushable, matches), np.bool_, n)
+        self.priceable_l = self.priceable.tolist()
+        self.rate_l = self.rate.tolist()
+        self.pushable_l = self.pushable.tolist()
         self.version += 1
 
     def set_market(self, i: int, market: KalshiMarket, match: MarketMatch | None, fees: FeeSchedule) -> None:
@@ -133,16 +146,17 @@ class ScreenArrays:
 
     def set_books(self, books: Mapping[str, Orderbook]) -> None:
         """Every row's best asks from ``books`` (rows without a book get none)."""
-        yes = [math.nan] * len(self.tickers)
-        no = [math.nan] * len(self.tickers)
-        has = [False] * len(self.tickers)
-        index = self.index
-        for ticker, book in books.items():
-            i = index[ticker]
-            yes[i], no[i] = best_asks(book)
-            has[i] = True
+        n = len(self.tickers)
+        rows = np.fromiter(map(self.index.__getitem__, books), np.intp, len(books))
+        held = list(books.values())
+        yes = np.full(n, np.nan)
+        no = np.full(n, np.nan)
+        yes[rows] = np.fromiter(map(_ask_from_bids, map(_no_bids, held)), np.float64, len(held))
+        no[rows] = np.fromiter(map(_ask_from_bids, map(_yes_bids, held)), np.float64, len(held))
+        has = np.zeros(n, dtype=np.bool_)
+        has[rows] = True
         self.ask_yes[:], self.ask_no[:], self.has_book[:] = yes, no, has
-        self.ask_yes_l, self.ask_no_l = yes, no
+        self.ask_yes_l, self.ask_no_l = yes.tolist(), no.tolist()
         self.version += 1
 
     def set_book(self, i: int, book: Orderbook) -> None:
