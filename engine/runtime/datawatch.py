@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from engine.markets.kalshi import Orderbook
 from engine.money import ONE, ZERO
 from engine.risk.proposal import Rule
 
@@ -82,6 +83,12 @@ def feed_verdict(facts: FeedFacts, max_book_age: timedelta, max_feed_silence: ti
             f"(limit {_secs(max_feed_silence)})",
         )
     return FRESH
+
+
+def book_top(book: Orderbook) -> tuple[Decimal | None, Decimal | None]:
+    """The local book's best YES bid and ask, as the ticker channel reports them."""
+    ask = book.best_ask("yes")
+    return (book.yes_bids[0].price if book.yes_bids else None), (None if ask is None else ask.price)
 
 
 def ticker_prices(yes_bid: Decimal | None, yes_ask: Decimal | None) -> tuple[Decimal | None, Decimal | None]:

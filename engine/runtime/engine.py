@@ -35,13 +35,14 @@ from engine.portfolio.ledger import LedgerError
 from engine.risk.proposal import FeedState
 from engine.runtime.dashboard import DashboardSnapshot
 from engine.runtime.dashboard_feed import DashboardMemory, collect, refresh_tables
-from engine.runtime.datawatch import Check, FeedFacts, MismatchWatch, feed_verdict, ticker_prices
+from engine.runtime.datawatch import Check, FeedFacts, MismatchWatch, book_top, feed_verdict, ticker_prices
 from engine.runtime.desk import Desk, MarketInfo
 from engine.runtime.health import FeedMonitor
 from engine.runtime.lag import LagMonitor
 from engine.runtime.mailbox import DropQueue, KeyedLatest
+from engine.runtime.overrides_report import report_overrides
 from engine.runtime.pipeline import Pipeline, SignalDiff, SignalKey
-from engine.runtime.rebuild import BoardPlan, BuiltBoard, RawUniverse, build_board
+from engine.runtime.rebuild import BoardPlan, BuiltBoard, RawUniverse, build_board, parse_odds
 from engine.runtime.recording import Recorder, book_doc
 from engine.runtime.sinks import NULL_SINK, EngineSink
 from engine.runtime.snapshot import (
@@ -69,11 +70,6 @@ async def inline(step: Callable[[], Any]) -> Any:
     return step()
 
 
-def _top(book: Orderbook) -> tuple[Decimal | None, Decimal | None]:
-    ask = book.best_ask("yes")
-    return (book.yes_bids[0].price if book.yes_bids else None), (None if ask is None else ask.price)
-
-
 @dataclass(frozen=True, slots=True)
 class EngineEvent:
     """One line worth an operator's attention: a signal, an order, a fill, a breaker or feed change."""
@@ -82,17 +78,6 @@ class EngineEvent:
     kind: str
     message: str
     data: dict[str, Any] = field(default_factory=dict)
-
-
-def _parse_odds(raw_events: Sequence[Any]) -> tuple[list[OddsEvent], list[str]]:
-    parsed: list[OddsEvent] = []
-    problems: list[str] = []
-    for raw in raw_events:
-        try:
-            parsed.append(parse_odds_event(raw, american=True))
-        except PayloadError as exc:
-            problems.append(str(exc))
-    return parsed, problems
 
 
 class ReplayClock:
@@ -257,30 +242,8 @@ class Engine:
         self._overrides_checked()
 
     def _overrides_checked(self) -> None:
-        """Say once, loudly, that an overrides edit was refused (and which overrides stay), and once that a
-        good file is back in force."""
-        if self.overrides is None:
-            return
-        monitor = self.monitor("mapping_overrides", float("inf"))
-        monitor.degraded_for_s = float("inf")
-        error = None if self.overrides.last_error is None else str(self.overrides.last_error)
-        now = self.monotonic()
-        if error is not None:
-            monitor.connected = True
-            if error != self._overrides_error:
-                monitor.error(f"{error}; the last good overrides stay in force", now)
-                log.error("mapping overrides file %s refused: %s; the last good overrides stay in force",
-                          self.overrides.path, error)  # fmt: skip
-                self.emit("error", f"mapping overrides file {self.overrides.path} refused: {error}; the last "
-                          "good overrides stay in force", file=str(self.overrides.path), error=error)  # fmt: skip
-        else:
-            current = self.overrides.current()
-            monitor.connected, monitor.last_error_at, monitor.last_error = True, None, ""
-            monitor.message(now)
-            if self._overrides_error is not None:
-                self.emit("mapping", f"mapping overrides file {self.overrides.path} in force again: "
-                          f"{len(current.pairs)} pairs", file=str(self.overrides.path))  # fmt: skip
-        self._overrides_error = error
+        if self.overrides is not None:
+            self._overrides_error = report_overrides(self, self.overrides, self._overrides_error)
 
     def apply_odds(self, sport: str, raw_events: Sequence[Any]) -> None:
         self._record("odds", sport=sport, events=list(raw_events))
@@ -304,7 +267,7 @@ class Engine:
         """An Odds API response: parsed in a worker, applied here a few events per loop turn (each event's
         markets re-priced together); new games ask for a re-map off the loop. Returns the events applied."""
         self._record("odds", sport=sport, events=list(raw_events))
-        parsed, problems = await self.offload(lambda: _parse_odds(raw_events))
+        parsed, problems = await self.offload(lambda: parse_odds(raw_events))
         for problem in problems:
             log.warning("odds api: skipped a bad event: %s", problem)
         new_ids = {e.id for e in parsed} - self.pipeline.events.keys()
@@ -358,7 +321,7 @@ class Engine:
         if ticker not in self.pipeline.board.markets:
             return Check.AGREES
         book = self.pipeline.books.get(ticker)
-        top = None if book is None else _top(book)
+        top = None if book is None else book_top(book)
         return self.mismatch.check(ticker, top, prices, now, self.delta_seen_at.get(ticker))
 
     async def check_data(self, connected: bool) -> None:
@@ -615,7 +578,7 @@ class Engine:
         book = self.pipeline.books.get(ticker)
         seen = self.book_seen_at.get(ticker)
         ticker_at, t_bid, t_ask = self.ticker_seen.get(ticker, (None, None, None))
-        best_bid, best_ask = (None, None) if book is None else _top(book)
+        best_bid, best_ask = (None, None) if book is None else book_top(book)
         # a trusted book is current as long as its (seq-checked) stream is alive, even if it did not change
         current = None if book is None or seen is None else max(seen, self.last_message_at or seen)
         return FeedState(

@@ -29,7 +29,7 @@ from engine.mapping.cache import Mapper
 from engine.mapping.resolver import winner_groups
 from engine.mapping.types import MappingResult
 from engine.markets.kalshi import KalshiMarket, Orderbook, SeriesInfo, parse_market, parse_series
-from engine.markets.odds import OddsEvent
+from engine.markets.odds import OddsEvent, parse_odds_event
 
 log = logging.getLogger(__name__)
 
@@ -184,3 +184,15 @@ class Journal:
             while source and len(out[0]) + len(out[1]) + len(out[2]) < limit:
                 target.append(source.pop())
         return out
+
+
+def parse_odds(raw_events: Sequence[Any]) -> tuple[list[OddsEvent], list[str]]:
+    """An Odds API response's events, parsed (in a worker: a response holds hundreds), and what was skipped."""
+    parsed: list[OddsEvent] = []
+    problems: list[str] = []
+    for raw in raw_events:
+        try:
+            parsed.append(parse_odds_event(raw, american=True))
+        except PayloadError as exc:
+            problems.append(str(exc))
+    return parsed, problems
