@@ -17,8 +17,14 @@ _SPACES = re.compile(r"\s+")
 
 @lru_cache(maxsize=65536)
 def fold(name: str) -> str:
-    """``"Montréal Canadiens"`` -> ``"montreal canadiens"``; ``"Miami (OH)"`` -> ``"miami oh"``."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
+    """``"Montréal Canadiens"`` -> ``"montreal canadiens"``; ``"Miami (OH)"`` -> ``"miami oh"``.
+
+    An ASCII name is its own NFKD form without combining marks, so only other names are decomposed.
+    """
+    if name.isascii():
+        ascii_only = name
+    else:
+        decomposed = unicodedata.normalize("NFKD", name)
+        ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
     lowered = ascii_only.lower().replace("&", " and ").replace("'", "")
     return _SPACES.sub(" ", _NON_WORD.sub(" ", lowered)).strip()

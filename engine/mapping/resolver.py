@@ -39,6 +39,7 @@ _BEYOND_90 = re.compile(r"extra time|penalt|to advance|qualif", re.IGNORECASE)
 
 
 _KIND_SUFFIX = {"winner": ("team", "tie"), "spread": ("team_line",), "total": ("line",)}
+_DRAW = Evidence("suffix", 1.0, "TIE market = Draw")
 
 
 class _Group(NamedTuple):
@@ -48,14 +49,18 @@ class _Group(NamedTuple):
     kind: str
     ticker: EventTicker
     body: str
-    markets: tuple[tuple[KalshiMarket, Suffix, MarketText], ...]
+    markets: list[tuple[KalshiMarket, Suffix, MarketText]]
     """Each market with its parsed suffix and its :func:`market_text` (parsed once, here)."""
+
+
+def _not_winner(group: _Group) -> bool:
+    return group.kind != "winner"
 
 
 class _Game:
     """One matched game and what every one of its markets shares, worked out once for the group."""
 
-    __slots__ = ("base", "match", "other_game", "query", "sides")
+    __slots__ = ("base", "match", "other_game", "query", "sides", "teams")
 
     def __init__(self, query: GameQuery, match: GameMatch, base: tuple[Evidence, ...]) -> None:
         self.query = query
@@ -64,19 +69,16 @@ class _Game:
         home, away = query.home, query.away
         self.sides: dict[str, tuple[KalshiSide, KalshiSide]] = {home.code: (home, away), away.code: (away, home)}
         """Per Kalshi code: (that side, the other side)."""
-        self.other_game: dict[tuple[str | None, str | None], str | None] = {}
-        """:func:`_other_game` per (first, second) team of a market text (the markets of a game mostly share one)."""
+        self.teams: tuple[str | None, str | None] | None = None
+        self.other_game: str | None = None
+        """:func:`_other_game` for the ``teams`` (first, second) of the last market text asked about: the
+        markets of a game mostly name the same two."""
 
     def other(self, text: WinnerText, league: League) -> str | None:
-        key = (text.first, text.second)
-        found = self.other_game.get(key, _UNSEEN)
-        if found is _UNSEEN:
-            found = self.other_game[key] = _other_game(text, league, self.query.home, self.query.away)
-        return found
-
-
-_UNSEEN = "\0"
-"""Marks a key not looked up yet (no reason is this string)."""
+        if self.teams is None or self.teams[0] != text.first or self.teams[1] != text.second:
+            self.teams = (text.first, text.second)
+            self.other_game = _other_game(text, league, self.query.home, self.query.away)
+        return self.other_game
 
 
 @lru_cache(maxsize=1024)
@@ -109,8 +111,15 @@ def _names(text: str, folded: str, side: KalshiSide) -> bool:
     team = side.team
     if team is None:
         return False
+    split = _code_and_rest(text)
+    return split is not None and split[0] in team.codes and fold(team.odds_name).endswith(split[1])
+
+
+@lru_cache(maxsize=16384)
+def _code_and_rest(text: str) -> tuple[str, str] | None:
+    """``PHI Eagles`` -> (``PHI``, ``eagles``): the first word upper-cased and the rest folded; None for one word."""
     head, _, rest = text.strip().partition(" ")
-    return bool(rest) and head.upper() in team.codes and fold(team.odds_name).endswith(fold(rest))
+    return (head.upper(), fold(rest)) if rest else None
 
 
 def _foreign(name: str, league: League, sides: tuple[KalshiSide, KalshiSide]) -> Team | None:
@@ -123,6 +132,12 @@ def _foreign(name: str, league: League, sides: tuple[KalshiSide, KalshiSide]) ->
     return team
 
 
+@lru_cache(maxsize=16384)
+def _names_evidence(what: str, name: str, code: str) -> Evidence:
+    """The witness that a text names the side ``code`` (memoised: a team's name recurs over its games and lines)."""
+    return Evidence("rules_text", 1.0, f"{what}: text names {name!r} = {code}")
+
+
 def _witness(name: str | None, this: KalshiSide, other: KalshiSide, what: str, league: League) -> Evidence | str:
     """Evidence that the text names ``this`` side, or the reason it contradicts the ticker."""
     if name is None:
@@ -132,7 +147,7 @@ def _witness(name: str | None, this: KalshiSide, other: KalshiSide, what: str, l
     if says_other and not says_this:
         return f"{what}: text names {name!r} ({other.code}) but the ticker suffix is {this.code}"
     if says_this and not says_other:
-        return Evidence("rules_text", 1.0, f"{what}: text names {name!r} = {this.code}")
+        return _names_evidence(what, name, this.code)
     if this.team is None:
         return f"{what}: text names {name!r}, which does not identify {this.code} unambiguously"
     foreign = _foreign(name, league, (this, other))
@@ -177,25 +192,25 @@ class _Resolver:
 
     def run(self) -> MappingResult:
         groups = self._groups()
-        queries: dict[str, tuple[_Group, GameQuery]] = {}
+        queries: list[tuple[_Group, GameQuery]] = []  # one per event ticker, as the groups are
         # Winner events first: their suffixes name both codes, which spread/total events then reuse.
-        for group in sorted(groups, key=lambda g: g.kind != "winner"):
+        for group in sorted(groups, key=_not_winner):
             query = self._query(group)
             if isinstance(query, str):
                 for market, _, _ in group.markets:
                     self.miss(market, query)
             else:
-                queries[group.ticker.series + "-" + group.body] = (group, query)
+                queries.append((group, query))
         index = OddsIndex(self.events, list(LEAGUES.values()))
         by_league: dict[str, list[str]] = {}
-        for _, query in queries.values():
+        for _, query in queries:
             fuzzy = query.league.college or index.has_unresolved(query.league)
             for side in (query.home, query.away):
                 if side.team is None or fuzzy:
                     by_league.setdefault(query.league.key, []).extend(side.queries())
         for key, names in by_league.items():
             index.prepare_fuzzy(LEAGUES[key], names)
-        for group, query in queries.values():
+        for group, query in queries:
             found = index.find(query)
             if isinstance(found, GameMiss):
                 for market, _, _ in group.markets:
@@ -217,12 +232,17 @@ class _Resolver:
         o = self.overrides
         check = bool(o.pairs or o.blocked_tickers or o.blocked_events)  # else no override can apply to a market
         for market in self.markets:
-            if not check or not self._overridden(market):
-                raw.setdefault(market.event_ticker, []).append(market)
+            if check and self._overridden(market):
+                continue
+            same = raw.get(market.event_ticker)
+            if same is None:
+                raw[market.event_ticker] = [market]
+            else:
+                same.append(market)
         groups: list[_Group] = []
         for event_ticker, markets in raw.items():
             group = self._group(event_ticker, markets)
-            if isinstance(group, _Group):
+            if group is not None:
                 groups.append(group)
         return groups
 
@@ -243,7 +263,8 @@ class _Resolver:
         return True
 
     def _group(self, event_ticker: str, markets: list[KalshiMarket]) -> _Group | None:
-        found = league_of_series(markets[0].series_ticker)
+        series, _, body = event_ticker.partition("-")  # = each market's series_ticker, they share the event
+        found = league_of_series(series)
         if found is None:
             for market in markets:
                 self.miss(market, f"series {market.series_ticker} is not a game series this resolver prices")
@@ -283,7 +304,7 @@ class _Resolver:
                 parsed.append((market, suffix, market_text(market.rules_primary, market.title)))
         if not parsed:
             return None
-        return _Group(league, kind, ticker, event_ticker.partition("-")[2], tuple(parsed))
+        return _Group(league, kind, ticker, body, parsed)
 
     def _codes(self, group: _Group) -> tuple[str, str] | str:
         blob = group.ticker.codes
@@ -384,7 +405,7 @@ class _Resolver:
 
     def _market(self, market: KalshiMarket, suffix: Suffix, facts: MarketText, group: _Group, ctx: _Game) -> None:
         """Decide one market of a matched game: which outcome (and line) YES is, or why it cannot be told."""
-        query, game, base = ctx.query, ctx.match, ctx.base
+        query, game = ctx.query, ctx.match
         if facts.period:
             self.miss(market, "market is on a period (half/quarter), not the full game")
             return
@@ -399,92 +420,26 @@ class _Resolver:
         if scheduled is not None and scheduled != query.day:
             self.miss(market, f"rules text date {scheduled} contradicts ticker date {query.day}")
             return
-        if group.league.three_way and _BEYOND_90.search(market.rules_primary):
+        league = group.league
+        if league.three_way and _BEYOND_90.search(market.rules_primary):
             self.miss(market, "settles after extra time or penalties; the Odds API markets are 90 minutes")
             return
         text = facts.winner
         if text is not None:
-            other_game = ctx.other(text, group.league)
+            other_game = ctx.other(text, league)
             if other_game is not None:
                 self.miss(market, other_game)
                 return
-        sides = ctx.sides
-        evidence: list[Evidence] = []  # this market's own, after the game's ``base``
-        outcome: str
-        point: Decimal | None = None
+        decided: tuple[MarketKind, str, Decimal | None, tuple[Evidence, ...]] | None
         if group.kind == "winner":
-            kind = MarketKind.WINNER
-            if text is not None and text.day is not None and text.day != query.day:
-                self.miss(market, f"rules text date {text.day} contradicts ticker date {query.day}")
-                return
-            if suffix.kind == "tie":
-                if text is not None and fold(text.yes) != "tie":
-                    self.miss(market, f"TIE market but the text says YES is {text.yes!r}")
-                    return
-                outcome = "Draw"
-                evidence.append(Evidence("suffix", 1.0, "TIE market = Draw"))
-            else:
-                this, other = sides[suffix.code]
-                witness = self.witnessed.get(market.ticker) or _witness(
-                    text.yes if text else None, this, other, "YES team", group.league
-                )
-                if isinstance(witness, str):
-                    self.miss(market, witness)
-                    return
-                evidence.append(witness)
-                outcome = game.outcome_for_code[suffix.code]
+            decided = self._winner(market, suffix, text, league, ctx)
         elif group.kind == "spread":
-            kind = MarketKind.SPREAD
-            if market.strike_type != "greater" or market.floor_strike is None or not market.floor_strike.is_finite():
-                self.miss(
-                    market,
-                    f"spread needs strike_type 'greater' and a finite floor_strike, got {market.strike_type!r} "
-                    f"and {market.floor_strike}",
-                )
-                return
-            lines = spread_lines(market.rules_primary, market.title)
-            for line in lines:
-                if not line.over or line.value != market.floor_strike:
-                    side = "over" if line.over else "under"
-                    self.miss(market, f"{line.source} says {side} {line.value}, floor_strike is {market.floor_strike}")
-                    return
-            this, other = sides[suffix.code]
-            found: list[Evidence] = []
-            for name in dict.fromkeys([ln.team for ln in lines] or [None]):
-                witness = _witness(name, this, other, "spread team", group.league)
-                if isinstance(witness, str):
-                    self.miss(market, witness)
-                    return
-                found.append(witness)
-            evidence.append(max(found, key=lambda e: e.score))
-            outcome, point = game.outcome_for_code[suffix.code], -market.floor_strike
-            evidence.append(Evidence("floor_strike", 1.0, f"{this.code} wins by more than {market.floor_strike}"))
+            decided = self._spread(market, suffix, league, ctx)
         else:
-            kind = MarketKind.TOTAL
-            if market.strike_type == "greater" and market.floor_strike is not None:
-                outcome, point, over = "Over", market.floor_strike, True
-            elif market.strike_type == "less" and market.cap_strike is not None:
-                outcome, point, over = "Under", market.cap_strike, False
-            else:
-                self.miss(market, f"total needs strike_type greater/less with its strike, got {market.strike_type!r}")
-                return
-            if not point.is_finite():
-                self.miss(market, f"total strike {point} is not a finite number")
-                return
-            scorer = team_total(market.rules_primary, market.title)
-            if scorer is not None and (
-                any(_matches_name(scorer, side) for side in (query.home, query.away))
-                or team_index(group.league.key).name(scorer) is not None
-            ):
-                self.miss(market, f"text {scorer!r} makes this one team's total, not the game total")
-                return
-            lines = total_lines(market.rules_primary, market.title)
-            for line in lines:
-                if line.over != over or line.value != point:
-                    side = "over" if line.over else "under"
-                    self.miss(market, f"{line.source} says {side} {line.value}, strike says {outcome} {point}")
-                    return
-            evidence.append(Evidence("strike", 1.0 if lines else 0.5, f"YES = {outcome} {point}"))
+            decided = self._total(market, league, query)
+        if decided is None:
+            return
+        kind, outcome, point, evidence = decided  # this market's own evidence, after the game's ``base``
         confidence = game.confidence
         for e in evidence:
             if e.signal == "rules_text" and e.score < 1:  # the text neither confirms nor contradicts
@@ -494,14 +449,96 @@ class _Resolver:
             self.miss(market, f"confidence {confidence:.2f} below threshold {THRESHOLD}")
             return
         self.matches[market.ticker] = MarketMatch(
-            market.ticker,
-            market.event_ticker,
-            game.event.id,
-            kind,
+            market.ticker, market.event_ticker, game.event.id, kind, outcome, point, _round4(confidence),
+            ctx.base + evidence,
+        )  # fmt: skip
+
+    def _winner(
+        self, market: KalshiMarket, suffix: Suffix, text: WinnerText | None, league: League, ctx: _Game
+    ) -> tuple[MarketKind, str, None, tuple[Evidence, ...]] | None:
+        """A winner market's outcome (a team or the draw), or None with the miss recorded."""
+        day = ctx.query.day
+        if text is not None and text.day is not None and text.day != day:
+            self.miss(market, f"rules text date {text.day} contradicts ticker date {day}")
+            return None
+        if suffix.kind == "tie":
+            if text is not None and fold(text.yes) != "tie":
+                self.miss(market, f"TIE market but the text says YES is {text.yes!r}")
+                return None
+            return MarketKind.WINNER, "Draw", None, (_DRAW,)
+        witness = self.witnessed.get(market.ticker)
+        if witness is None:
+            this, other = ctx.sides[suffix.code]
+            witness = _witness(text.yes if text else None, this, other, "YES team", league)
+        if isinstance(witness, str):
+            self.miss(market, witness)
+            return None
+        return MarketKind.WINNER, ctx.match.outcome_for_code[suffix.code], None, (witness,)
+
+    def _spread(
+        self, market: KalshiMarket, suffix: Suffix, league: League, ctx: _Game
+    ) -> tuple[MarketKind, str, Decimal, tuple[Evidence, ...]] | None:
+        """A spread market's team and handicap (``-floor_strike``), or None with the miss recorded."""
+        strike = market.floor_strike
+        if market.strike_type != "greater" or strike is None or not strike.is_finite():
+            self.miss(
+                market,
+                f"spread needs strike_type 'greater' and a finite floor_strike, got {market.strike_type!r} "
+                f"and {strike}",
+            )
+            return None
+        lines = spread_lines(market.rules_primary, market.title)
+        for line in lines:
+            if not line.over or line.value != strike:
+                side = "over" if line.over else "under"
+                self.miss(market, f"{line.source} says {side} {line.value}, floor_strike is {strike}")
+                return None
+        this, other = ctx.sides[suffix.code]
+        found: list[Evidence] = []
+        for name in dict.fromkeys([ln.team for ln in lines] or [None]):
+            witness = _witness(name, this, other, "spread team", league)
+            if isinstance(witness, str):
+                self.miss(market, witness)
+                return None
+            found.append(witness)
+        evidence = (
+            max(found, key=lambda e: e.score),
+            Evidence("floor_strike", 1.0, f"{this.code} wins by more than {strike}"),
+        )
+        return MarketKind.SPREAD, ctx.match.outcome_for_code[suffix.code], -strike, evidence
+
+    def _total(
+        self, market: KalshiMarket, league: League, query: GameQuery
+    ) -> tuple[MarketKind, str, Decimal, tuple[Evidence, ...]] | None:
+        """A game total's side and line, or None with the miss recorded."""
+        if market.strike_type == "greater" and market.floor_strike is not None:
+            outcome, point, over = "Over", market.floor_strike, True
+        elif market.strike_type == "less" and market.cap_strike is not None:
+            outcome, point, over = "Under", market.cap_strike, False
+        else:
+            self.miss(market, f"total needs strike_type greater/less with its strike, got {market.strike_type!r}")
+            return None
+        if not point.is_finite():
+            self.miss(market, f"total strike {point} is not a finite number")
+            return None
+        scorer = team_total(market.rules_primary, market.title)
+        if scorer is not None and (
+            any(_matches_name(scorer, side) for side in (query.home, query.away))
+            or team_index(league.key).name(scorer) is not None
+        ):
+            self.miss(market, f"text {scorer!r} makes this one team's total, not the game total")
+            return None
+        lines = total_lines(market.rules_primary, market.title)
+        for line in lines:
+            if line.over != over or line.value != point:
+                side = "over" if line.over else "under"
+                self.miss(market, f"{line.source} says {side} {line.value}, strike says {outcome} {point}")
+                return None
+        return (
+            MarketKind.TOTAL,
             outcome,
             point,
-            _round4(confidence),
-            (*base, *evidence),
+            (Evidence("strike", 1.0 if lines else 0.5, f"YES = {outcome} {point}"),),
         )
 
 

@@ -189,8 +189,7 @@ def team_index(league: str) -> TeamIndex:
     for team in teams:
         for code in team.codes:
             by_code[code.replace("-", "")] = team
-        for name in team.all_names:
-            key = fold(name)
+        for key in team.folded_names:  # = fold of each of all_names
             if key in by_name and by_name[key] is not team:
                 ambiguous.add(key)
             by_name[key] = team
