@@ -95,8 +95,15 @@ class BreakerGuard:
         if state == self.state and not force:
             return
         before = self.state
-        await self._store.save_breaker(state.to_json(), now)
+        # Swapped in before the write, with no await between the caller's read of ``self.state`` and this:
+        # a halt made while another transition's write is in flight is never overwritten by that older state.
         self.state = state
+        try:
+            await self._store.save_breaker(state.to_json(), now)
+        except BaseException:
+            if self.state is state:
+                self.state = before
+            raise
         if before.mode is not state.mode:
             data = {"from": before.mode.value, "to": state.mode.value, "rule": state.rule, "reason": state.reason}
             await self._store.append_audit(AuditEvent(now, AuditKind.BREAKER, None, data))

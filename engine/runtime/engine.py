@@ -444,7 +444,18 @@ class Engine:
     async def halt(self, reason: str) -> None:
         self._record("halt", reason=reason)
         await self.desk.kill_switch.halt(reason)
+        await self._after_stop_command()
         self.build_snapshot()  # checks the breaker; the control socket answers with this snapshot
+
+    async def _after_stop_command(self) -> None:
+        """An order the breaker passed just before a halt or kill finishes first, and the order counts are
+        read again, so the command's answer shows the state the operator is left with."""
+        task = self._in_flight
+        if task is not None:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(task), 10.0)
+        with contextlib.suppress(Exception):  # a store that cannot answer leaves the last counts shown
+            await self.refresh_orders()
 
     async def kill(self, reason: str) -> None:
         self._record("kill", reason=reason)
@@ -452,6 +463,7 @@ class Engine:
         self.emit("kill", f"kill: {len(report.cancelled)} orders cancelled, {len(report.triggered)} groups "
                   f"triggered" + ("" if report.complete else f"; errors: {'; '.join(report.errors)}"),
                   reason=reason, complete=report.complete)  # fmt: skip
+        await self._after_stop_command()
         self.build_snapshot()
 
     async def resume(self) -> None:
