@@ -114,8 +114,10 @@ def test_data_directory_follows_the_store() -> None:
     assert data_directory("sqlite:///~/arb/x.db", env) == Path("/home/op/arb")
     assert data_directory("sqlite:///:memory:", env) == Path("/home/op/.local/share/arbtui")
     assert data_directory("sqlite:///rel/x.db", env) == Path(os.path.abspath("rel"))
+    # a database server keeps the engine's lock (and its control socket) in the default data directory
+    assert data_directory("postgresql://h/db", env) == Path("/home/op/.local/share/arbtui")
     with pytest.raises(StoreError):
-        data_directory("postgresql://h/db", env)
+        data_directory("mysql://h/db", env)
 
 
 def test_socket_lives_in_the_runtime_directory_else_under_the_data_directory(tmp_path: Path) -> None:
