@@ -119,6 +119,11 @@ class Disagreement:
     resyncs: int
     book: tuple[Decimal | None, Decimal | None]
     ticker: tuple[Decimal | None, Decimal | None]
+    seen: datetime | None = None
+    """When it tripped (None while it has not)."""
+
+    def detail(self, ticker: str) -> str:
+        return self.describe(ticker, self.seen or self.since)
 
     def describe(self, ticker: str, now: datetime) -> str:
         def px(v: Decimal | None) -> str:
@@ -141,7 +146,7 @@ class MismatchWatch:
     def __init__(self, grace: timedelta) -> None:
         self.grace = grace
         self.open: dict[str, Disagreement] = {}
-        self.tripped: dict[str, str] = {}
+        self.tripped: dict[str, Disagreement] = {}
         self.resyncs = 0
 
     def check(
@@ -171,17 +176,27 @@ class MismatchWatch:
         streaming = streamed_at is not None and streamed_at > known.resync_at
         current = Disagreement(known.since, now, known.resyncs + (1 if streaming else 0), book, reported)
         if streaming and known.resyncs >= RESYNCS_BEFORE_TRIP:
-            self.open[ticker] = Disagreement(known.since, known.resync_at, known.resyncs, book, reported)
-            self.tripped[ticker] = self.open[ticker].describe(ticker, now)
+            self.open[ticker] = self.tripped[ticker] = Disagreement(
+                known.since, known.resync_at, known.resyncs, book, reported, now
+            )
             return Check.TRIP
         self.open[ticker] = current
         self.resyncs += 1
         return Check.RESYNC
 
-    def take_tripped(self) -> dict[str, str]:
-        """Markets whose disagreement tripped since the last call, with the breaker's detail."""
+    def take_tripped(self) -> dict[str, Disagreement]:
+        """Markets whose disagreement tripped since the last call."""
         out, self.tripped = self.tripped, {}
         return out
 
+    def stands(self, ticker: str, disagreement: Disagreement) -> bool:
+        """The tripped disagreement is still the open one (not cleared, nor reset by a resume since)."""
+        return self.open.get(ticker) is disagreement
+
     def forget(self, ticker: str) -> None:
         self.open.pop(ticker, None)
+
+    def reset(self) -> None:
+        """Every open disagreement and pending trip dropped (after the operator resumes)."""
+        self.open.clear()
+        self.tripped.clear()

@@ -336,8 +336,9 @@ class Engine:
             await guard.data_stale(verdict.rule, verdict.detail, now)
         else:
             await guard.data_fresh(now)
-        for detail in self.mismatch.take_tripped().values():
-            await guard.book_mismatch(detail, now)
+        for ticker, disagreement in self.mismatch.take_tripped().items():
+            if self.mismatch.stands(ticker, disagreement):  # checked at each halt: a resume may come between
+                await guard.book_mismatch(disagreement.detail(ticker), now)
         self._check_breaker()
 
     def _handle(self, diff: SignalDiff, now: datetime) -> None:
@@ -468,6 +469,7 @@ class Engine:
 
     async def resume(self) -> None:
         self._record("resume")
+        self.mismatch.reset()  # the operator looked: every disagreement starts again with fresh snapshots
         await self.desk.kill_switch.resume()
         self.build_snapshot()
 

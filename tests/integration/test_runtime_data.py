@@ -104,5 +104,5 @@ async def test_a_book_disagreeing_with_the_ticker_is_distrusted_then_halts_the_b
         finally:
             sim.faults.skew_ticker(Decimal(0))
         await engine.resume()
-        assert guard.mode is BreakerMode.ACTIVE
+        assert guard.mode is BreakerMode.ACTIVE, (guard.state.rule, guard.state.reason)
         await eventually(lambda: not engine.mismatch.open, timeout_s=10)

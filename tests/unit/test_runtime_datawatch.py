@@ -86,7 +86,10 @@ def test_a_disagreement_resyncs_at_once_and_trips_only_when_streaming_snapshots_
         t += SILENCE + S
     assert watch.check("A", TOP, SKEWED, t, streamed_at=t - S / 2) is Check.TRIP
     tripped = watch.take_tripped()
-    assert set(tripped) == {"A"} and "vs ticker" in tripped["A"] and watch.take_tripped() == {}
+    assert set(tripped) == {"A"} and watch.stands("A", tripped["A"]) and watch.take_tripped() == {}
+    assert "vs ticker" in tripped["A"].detail("A")
+    watch.reset()
+    assert not watch.stands("A", tripped["A"])  # a resume drops it
     assert watch.check("A", SKEWED, SKEWED, t + S) is Check.AGREES and not watch.open
 
 
