@@ -7,6 +7,7 @@ team per day, both winner markets of every game, the Odds API listing the same g
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -101,18 +102,27 @@ def synthetic_college_board(games: int, seed: int = 11) -> tuple[list[KalshiMark
     return markets, events
 
 
-_MEMOISED = ("engine.mapping.fuzzy", "engine.mapping.games", "engine.mapping.names", "engine.mapping.resolver",
-             "engine.mapping.rules")  # fmt: skip
-"""Modules whose memo caches a cold pass must start without (the team tables stay: they are static data)."""
+_STATIC = frozenset({"engine.mapping.teams.league_teams"})
+"""Memos a cold pass keeps: the team tables as read from their data files (static data, loaded once)."""
+
+
+def _memos() -> list[Any]:
+    """Every memoised function of the mapping package (by its ``cache_clear``), except :data:`_STATIC`."""
+    found: dict[int, Any] = {}
+    package = importlib.import_module("engine.mapping")
+    for info in pkgutil.iter_modules(package.__path__, "engine.mapping."):
+        for value in vars(importlib.import_module(info.name)).values():
+            name = f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', '')}"
+            if callable(getattr(value, "cache_clear", None)) and name not in _STATIC:
+                found[id(value)] = value
+    return list(found.values())
 
 
 def forget_memos() -> None:
-    """Empty the mapping's memo caches, so the next ``resolve`` is as cold as a new process's first."""
-    for name in _MEMOISED:
-        for value in vars(importlib.import_module(name)).values():
-            clear = getattr(value, "cache_clear", None)
-            if callable(clear):
-                clear()
+    """Empty the mapping's memo caches, so the next ``resolve`` is as cold as a new process's first (the team
+    tables stay loaded: they are static data)."""
+    for memo in _memos():
+        memo.cache_clear()
 
 
 def bench_mapping(repeat: int = MIN_REPEAT) -> dict[str, Any]:

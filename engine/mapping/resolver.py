@@ -8,15 +8,18 @@ of at least ``THRESHOLD``; anything else is unmatched with the reason.
 Each market and event is considered once (:mod:`engine.markets.dedupe`): identical copies are merged, a
 market whose copies differ is unmatched with the difference, and no market is matched to an Odds API event
 whose copies differ (the copies stay in the index, so a sibling game cannot be picked in their place).
+
+A pass touches every market of the board, so it is written for the common case: one parse per market text
+(:func:`engine.mapping.rules.market_text`), per-game work done once per game, and no object per market beyond
+the match itself. The checks and their order are the specification; the loops only avoid repeating them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import NamedTuple
 
 from engine.mapping.games import GameMatch, GameMiss, GameQuery, KalshiSide, OddsIndex
@@ -24,9 +27,10 @@ from engine.mapping.groups import winner_groups as _winner_groups
 from engine.mapping.names import fold
 from engine.mapping.overrides import Overrides
 from engine.mapping.rules import MarketText, WinnerText, market_text, spread_lines, team_total, total_lines
-from engine.mapping.teams import LEAGUES, League, Team, league_of_series, team_index
+from engine.mapping.teams import LEAGUES, League, league_of_series, team_index
 from engine.mapping.ticker import EventTicker, Suffix, TickerError, orient, parse_event_ticker, parse_suffix
 from engine.mapping.types import Evidence, MappingResult, MarketKind, MarketMatch, Unmatched
+from engine.mapping.witness import matches_name, other_game, side_of, witness
 from engine.markets.dedupe import unique_markets, unique_odds_events
 from engine.markets.kalshi import KalshiMarket
 from engine.markets.odds import OddsEvent
@@ -37,9 +41,9 @@ NO_TEXT = 0.95
 """Confidence factor when the market text neither confirms nor contradicts the YES side."""
 _BEYOND_90 = re.compile(r"extra time|penalt|to advance|qualif", re.IGNORECASE)
 
-
 _KIND_SUFFIX = {"winner": ("team", "tie"), "spread": ("team_line",), "total": ("line",)}
 _DRAW = Evidence("suffix", 1.0, "TIE market = Draw")
+_ALL_LEAGUES = tuple(LEAGUES.values())
 
 
 class _Group(NamedTuple):
@@ -53,123 +57,16 @@ class _Group(NamedTuple):
     """Each market with its parsed suffix and its :func:`market_text` (parsed once, here)."""
 
 
-def _not_winner(group: _Group) -> bool:
-    return group.kind != "winner"
+def _pair(code: str, first: KalshiSide, second: KalshiSide) -> tuple[KalshiSide, KalshiSide]:
+    """(the side ``code`` names, the other side); a ``KeyError`` for a code of neither side.
 
-
-class _Game:
-    """One matched game and what every one of its markets shares, worked out once for the group."""
-
-    __slots__ = ("base", "match", "other_game", "query", "sides", "teams")
-
-    def __init__(self, query: GameQuery, match: GameMatch, base: tuple[Evidence, ...]) -> None:
-        self.query = query
-        self.match = match
-        self.base = base
-        home, away = query.home, query.away
-        self.sides: dict[str, tuple[KalshiSide, KalshiSide]] = {home.code: (home, away), away.code: (away, home)}
-        """Per Kalshi code: (that side, the other side)."""
-        self.teams: tuple[str | None, str | None] | None = None
-        self.other_game: str | None = None
-        """:func:`_other_game` for the ``teams`` (first, second) of the last market text asked about: the
-        markets of a game mostly name the same two."""
-
-    def other(self, text: WinnerText, league: League) -> str | None:
-        if self.teams is None or self.teams[0] != text.first or self.teams[1] != text.second:
-            self.teams = (text.first, text.second)
-            self.other_game = _other_game(text, league, self.query.home, self.query.away)
-        return self.other_game
-
-
-@lru_cache(maxsize=1024)
-def _round4(confidence: float) -> float:
-    """``round(confidence, 4)``, memoised: a board has a handful of distinct confidences."""
-    return round(confidence, 4)
-
-
-@lru_cache(maxsize=16384)
-def _side(league: str, code: str, text_name: str | None) -> KalshiSide:
-    """The side ``code`` of a ``league`` game whose market text calls it ``text_name`` (memoised: a team plays
-    many games, and a side is immutable)."""
-    index = team_index(league)
-    team: Team | None = index.code(code)
-    if team is None and text_name:
-        team = index.name(text_name)
-    names = (text_name,) if text_name and team is None else ()
-    return KalshiSide(code, team, names)
-
-
-def _matches_name(text: str, side: KalshiSide) -> bool:
-    """Does ``text`` name ``side``? Table names, ``<CODE> <mascot>`` (``PHI Eagles``), or the side's own text."""
-    return _names(text, fold(text), side)
-
-
-def _names(text: str, folded: str, side: KalshiSide) -> bool:
-    """:func:`_matches_name` given ``folded`` = ``fold(text)`` (a witness asks it of both sides)."""
-    if folded in side.folded:
-        return True
-    team = side.team
-    if team is None:
-        return False
-    split = _code_and_rest(text)
-    return split is not None and split[0] in team.codes and fold(team.odds_name).endswith(split[1])
-
-
-@lru_cache(maxsize=16384)
-def _code_and_rest(text: str) -> tuple[str, str] | None:
-    """``PHI Eagles`` -> (``PHI``, ``eagles``): the first word upper-cased and the rest folded; None for one word."""
-    head, _, rest = text.strip().partition(" ")
-    return (head.upper(), fold(rest)) if rest else None
-
-
-def _foreign(name: str, league: League, sides: tuple[KalshiSide, KalshiSide]) -> Team | None:
-    """The table team ``name`` means when that is neither side of the game (the text is about another game)."""
-    if any(_matches_name(name, side) for side in sides):
-        return None
-    team = team_index(league.key).name(name)
-    if team is None or any(team is side.team for side in sides):
-        return None
-    return team
-
-
-@lru_cache(maxsize=16384)
-def _names_evidence(what: str, name: str, code: str) -> Evidence:
-    """The witness that a text names the side ``code`` (memoised: a team's name recurs over its games and lines)."""
-    return Evidence("rules_text", 1.0, f"{what}: text names {name!r} = {code}")
-
-
-def _witness(name: str | None, this: KalshiSide, other: KalshiSide, what: str, league: League) -> Evidence | str:
-    """Evidence that the text names ``this`` side, or the reason it contradicts the ticker."""
-    if name is None:
-        return Evidence("rules_text", 0.5, f"{what}: text names no team")
-    folded = fold(name)
-    says_this, says_other = _names(name, folded, this), _names(name, folded, other)
-    if says_other and not says_this:
-        return f"{what}: text names {name!r} ({other.code}) but the ticker suffix is {this.code}"
-    if says_this and not says_other:
-        return _names_evidence(what, name, this.code)
-    if this.team is None:
-        return f"{what}: text names {name!r}, which does not identify {this.code} unambiguously"
-    foreign = _foreign(name, league, (this, other))
-    if foreign is not None:
-        return f"{what}: text names {name!r} ({foreign.odds_name}), a team of neither {this.code} nor {other.code}"
-    return Evidence("rules_text", 0.5, f"{what}: text {name!r} not in the team table")
-
-
-def _other_game(text: WinnerText | None, league: League, home: KalshiSide, away: KalshiSide) -> str | None:
-    """Why the market text describes a game with a team the ticker does not name; None when it does not."""
-    if text is None:
-        return None
-    for name in (text.first, text.second):
-        if not name:
-            continue
-        folded = fold(name)
-        if folded in home.folded or folded in away.folded:
-            continue  # it names a side of this game (the common case, without the slower checks)
-        foreign = _foreign(name, league, (home, away))
-        if foreign is not None:
-            return f"rules text game names {name!r} ({foreign.odds_name}), not {away.code} or {home.code}"
-    return None
+    ``first`` is tested first, so it is the answer when both sides carry the same code (a split like
+    ``LALA`` read from the table; such a game has no team suffix, so no caller asks)."""
+    if code == first.code:
+        return first, second
+    if code == second.code:
+        return second, first
+    raise KeyError(code)
 
 
 class _Resolver:
@@ -191,23 +88,27 @@ class _Resolver:
         self.unmatched.append(Unmatched(market.ticker, reason))
 
     def run(self) -> MappingResult:
-        groups = self._groups()
-        queries: list[tuple[_Group, GameQuery]] = []  # one per event ticker, as the groups are
+        winners, others = self._groups()
+        queries: list[tuple[_Group, GameQuery]] = []
         # Winner events first: their suffixes name both codes, which spread/total events then reuse.
-        for group in sorted(groups, key=_not_winner):
+        for group in (*winners, *others):
             query = self._query(group)
             if isinstance(query, str):
                 for market, _, _ in group.markets:
                     self.miss(market, query)
             else:
                 queries.append((group, query))
-        index = OddsIndex(self.events, list(LEAGUES.values()))
+        index = OddsIndex(self.events, _ALL_LEAGUES)
+        fuzzy_league: dict[str, bool] = {}
         by_league: dict[str, list[str]] = {}
         for _, query in queries:
-            fuzzy = query.league.college or index.has_unresolved(query.league)
-            for side in (query.home, query.away):
+            league, home, away = query.league, query.home, query.away
+            fuzzy = fuzzy_league.get(league.key)
+            if fuzzy is None:
+                fuzzy = fuzzy_league[league.key] = league.college or index.has_unresolved(league)
+            for side in (home, away) if fuzzy or home.team is None or away.team is None else ():
                 if side.team is None or fuzzy:
-                    by_league.setdefault(query.league.key, []).extend(side.queries())
+                    by_league.setdefault(league.key, []).extend(side.queries())
         for key, names in by_league.items():
             index.prepare_fuzzy(LEAGUES[key], names)
         for group, query in queries:
@@ -221,13 +122,11 @@ class _Resolver:
                 for market, _, _ in group.markets:
                     self.miss(market, f"Odds API event {found.event.id} {conflict}")
                 continue
-            codes = Evidence("ticker_codes", 1.0, f"{query.away.code}@{query.home.code} {query.day.isoformat()}")
-            game = _Game(query, found, (codes, *found.evidence))
-            for market, suffix, text in group.markets:
-                self._market(market, suffix, text, group, game)
+            self._game(group, query, found)
         return MappingResult(self.matches, tuple(self.unmatched))
 
-    def _groups(self) -> list[_Group]:
+    def _groups(self) -> tuple[list[_Group], list[_Group]]:
+        """The events of the pass, winner events and the others, each in first-seen order."""
         raw: dict[str, list[KalshiMarket]] = {}
         o = self.overrides
         check = bool(o.pairs or o.blocked_tickers or o.blocked_events)  # else no override can apply to a market
@@ -239,12 +138,13 @@ class _Resolver:
                 raw[market.event_ticker] = [market]
             else:
                 same.append(market)
-        groups: list[_Group] = []
+        winners: list[_Group] = []
+        others: list[_Group] = []
         for event_ticker, markets in raw.items():
             group = self._group(event_ticker, markets)
             if group is not None:
-                groups.append(group)
-        return groups
+                (winners if group.kind == "winner" else others).append(group)
+        return winners, others
 
     def _overridden(self, market: KalshiMarket) -> bool:
         """Apply an operator block or manual pair to ``market``; False when neither names it."""
@@ -286,11 +186,12 @@ class _Resolver:
             return None
         parsed: list[tuple[KalshiMarket, Suffix, MarketText]] = []
         prefix, allowed = event_ticker + "-", _KIND_SUFFIX[kind]
+        cut = len(prefix)
         for market in markets:
             if not market.ticker.startswith(prefix):
                 self.miss(market, f"ticker {market.ticker!r} is not a market of its event_ticker {event_ticker!r}")
                 continue
-            raw = market.ticker[len(prefix) :]  # = market.suffix, the ticker being under its event's
+            raw = market.ticker[cut:]  # = market.suffix, the ticker being under its event's
             try:
                 suffix = parse_suffix(raw)
             except TickerError as exc:
@@ -312,16 +213,16 @@ class _Resolver:
         for _, suffix, _ in group.markets:
             if suffix.code and suffix.code not in codes:
                 codes.append(suffix.code)
-        codes.sort()
-        if len(codes) > 2:
-            return f"event {group.ticker.series}-{group.body} has more than two team codes: {', '.join(codes)}"
         if len(codes) == 2:
-            a, b = codes
+            a, b = codes if codes[0] <= codes[1] else (codes[1], codes[0])
             if a + b == blob:
                 return a, b
             if b + a == blob:
                 return b, a
             return f"suffix codes {a}, {b} do not spell the ticker's teams {blob}"
+        codes.sort()
+        if len(codes) > 2:
+            return f"event {group.ticker.series}-{group.body} has more than two team codes: {', '.join(codes)}"
         if len(codes) == 1:
             split = orient(blob, codes[0])
             if split is None:
@@ -343,7 +244,8 @@ class _Resolver:
         codes = self._codes(group)
         if isinstance(codes, str):
             return codes
-        sibling = self.sides.get((group.league.key, group.body))
+        league, kind = group.league, group.kind
+        sibling = self.sides.get((league.key, group.body))
         text: WinnerText | None = None
         occurrence: datetime | None = None
         text_start: datetime | None = None
@@ -356,33 +258,32 @@ class _Resolver:
                     occurrence = moment
             if text_start is None:
                 text_start = facts.start
-        league = group.league
         if sibling is not None and {sibling[0].code, sibling[1].code} == set(codes):
             away, home = sibling
         else:
-            first = _side(league.key, codes[0], text.first if text else None)
-            second = _side(league.key, codes[1], text.second if text else None)
-            if text is not None and group.kind == "winner" and (first.team is None or second.team is None):
+            first = side_of(league.key, codes[0], text.first if text else None)
+            second = side_of(league.key, codes[1], text.second if text else None)
+            if text is not None and kind == "winner" and (first.team is None or second.team is None):
                 first, second = self._with_yes_names(group, first, second)
             home, away = (first, second) if league.home_first else (second, first)
-        if group.kind == "winner" and self._consistent(group, away, home):
+        if kind == "winner" and self._consistent(group, away, home):
             self.sides[(league.key, group.body)] = (away, home)
-        text_day: date | None = text.day if text is not None else None
         t = group.ticker
+        text_day = text.day if text is not None else None
         return GameQuery(league, away, home, t.day, t.start, t.game, occurrence, text_day, text_start)
 
     def _consistent(self, group: _Group, away: KalshiSide, home: KalshiSide) -> bool:
         """No winner market's text names the other side: only then may spread/total events reuse these sides."""
-        sides = {away.code: (away, home), home.code: (home, away)}
         ok = True
+        witnessed = self.witnessed
         for market, suffix, facts in group.markets:
             text = facts.winner
-            if text is None or suffix.code not in sides:
+            code = suffix.code
+            if text is None or code not in (home.code, away.code):
                 continue
-            this, other = sides[suffix.code]
-            witness = _witness(text.yes, this, other, "YES team", group.league)
-            self.witnessed[market.ticker] = witness
-            if isinstance(witness, str):
+            this, other = _pair(code, home, away)  # as {away.code: .., home.code: ..}[code]
+            found = witnessed[market.ticker] = witness(text.yes, this, other, "YES team", group.league)
+            if isinstance(found, str):
                 ok = False
         return ok
 
@@ -403,80 +304,91 @@ class _Resolver:
                 out.append(side)
         return out[0], out[1]
 
-    def _market(self, market: KalshiMarket, suffix: Suffix, facts: MarketText, group: _Group, ctx: _Game) -> None:
-        """Decide one market of a matched game: which outcome (and line) YES is, or why it cannot be told."""
-        query, game = ctx.query, ctx.match
-        if facts.period:
-            self.miss(market, "market is on a period (half/quarter), not the full game")
-            return
-        if facts.regulation:
-            self.miss(market, "market is on regulation time, not the full game with overtime")
-            return
-        blocked = self.overrides.blocked_odds_events
-        if blocked and game.event.id in blocked:
-            self.miss(market, f"Odds API event {game.event.id} blocked: {blocked[game.event.id]}")
-            return
-        scheduled = facts.day
-        if scheduled is not None and scheduled != query.day:
-            self.miss(market, f"rules text date {scheduled} contradicts ticker date {query.day}")
-            return
-        league = group.league
-        if league.three_way and _BEYOND_90.search(market.rules_primary):
-            self.miss(market, "settles after extra time or penalties; the Odds API markets are 90 minutes")
-            return
-        text = facts.winner
-        if text is not None:
-            other_game = ctx.other(text, league)
-            if other_game is not None:
-                self.miss(market, other_game)
-                return
-        decided: tuple[MarketKind, str, Decimal | None, tuple[Evidence, ...]] | None
-        if group.kind == "winner":
-            decided = self._winner(market, suffix, text, league, ctx)
-        elif group.kind == "spread":
-            decided = self._spread(market, suffix, league, ctx)
-        else:
-            decided = self._total(market, league, query)
-        if decided is None:
-            return
-        kind, outcome, point, evidence = decided  # this market's own evidence, after the game's ``base``
-        confidence = game.confidence
-        for e in evidence:
-            if e.signal == "rules_text" and e.score < 1:  # the text neither confirms nor contradicts
-                confidence *= NO_TEXT
-                break
-        if confidence < THRESHOLD:
-            self.miss(market, f"confidence {confidence:.2f} below threshold {THRESHOLD}")
-            return
-        self.matches[market.ticker] = MarketMatch(
-            market.ticker, market.event_ticker, game.event.id, kind, outcome, point, _round4(confidence),
-            ctx.base + evidence,
-        )  # fmt: skip
+    def _game(self, group: _Group, query: GameQuery, found: GameMatch) -> None:
+        """Decide each market of a matched game: which outcome (and line) YES is, or why it cannot be told.
 
-    def _winner(
-        self, market: KalshiMarket, suffix: Suffix, text: WinnerText | None, league: League, ctx: _Game
-    ) -> tuple[MarketKind, str, None, tuple[Evidence, ...]] | None:
-        """A winner market's outcome (a team or the draw), or None with the miss recorded."""
-        day = ctx.query.day
-        if text is not None and text.day is not None and text.day != day:
-            self.miss(market, f"rules text date {text.day} contradicts ticker date {day}")
-            return None
-        if suffix.kind == "tie":
-            if text is not None and fold(text.yes) != "tie":
-                self.miss(market, f"TIE market but the text says YES is {text.yes!r}")
-                return None
-            return MarketKind.WINNER, "Draw", None, (_DRAW,)
-        witness = self.witnessed.get(market.ticker)
-        if witness is None:
-            this, other = ctx.sides[suffix.code]
-            witness = _witness(text.yes if text else None, this, other, "YES team", league)
-        if isinstance(witness, str):
-            self.miss(market, witness)
-            return None
-        return MarketKind.WINNER, ctx.match.outcome_for_code[suffix.code], None, (witness,)
+        The checks run in the same order for every market; what they share (the game's evidence, the
+        blocked state of its event, the other-game test of the last text pair) is worked out once here.
+        """
+        home, away, day, league = query.home, query.away, query.day, group.league
+        event_id = found.event.id
+        base = (Evidence("ticker_codes", 1.0, f"{away.code}@{home.code} {day.isoformat()}"), *found.evidence)
+        blocked = self.overrides.blocked_odds_events
+        is_blocked = bool(blocked) and event_id in blocked
+        winner, three_way = group.kind == "winner", league.three_way
+        teams: tuple[str | None, str | None] | None = None  # the (first, second) of ``elsewhere``
+        elsewhere: str | None = None
+        for market, suffix, facts in group.markets:
+            if facts.period:
+                self.miss(market, "market is on a period (half/quarter), not the full game")
+                continue
+            if facts.regulation:
+                self.miss(market, "market is on regulation time, not the full game with overtime")
+                continue
+            if is_blocked:
+                self.miss(market, f"Odds API event {event_id} blocked: {blocked[event_id]}")
+                continue
+            if facts.day is not None and facts.day != day:
+                self.miss(market, f"rules text date {facts.day} contradicts ticker date {day}")
+                continue
+            if three_way and _BEYOND_90.search(market.rules_primary):
+                self.miss(market, "settles after extra time or penalties; the Odds API markets are 90 minutes")
+                continue
+            text = facts.winner
+            if text is not None:
+                if teams is None or teams[0] != text.first or teams[1] != text.second:
+                    teams = (text.first, text.second)
+                    elsewhere = other_game(text, league, home, away)
+                if elsewhere is not None:
+                    self.miss(market, elsewhere)
+                    continue
+            decided: tuple[MarketKind, str, Decimal | None, tuple[Evidence, ...]] | None
+            if winner:
+                if text is not None and text.day is not None and text.day != day:
+                    self.miss(market, f"rules text date {text.day} contradicts ticker date {day}")
+                    continue
+                if suffix.kind == "tie":
+                    if text is not None and fold(text.yes) != "tie":
+                        self.miss(market, f"TIE market but the text says YES is {text.yes!r}")
+                        continue
+                    decided = (MarketKind.WINNER, "Draw", None, (_DRAW,))
+                else:
+                    said = self.witnessed.get(market.ticker)
+                    if said is None:
+                        this, other = _pair(suffix.code, away, home)  # as {home.code: .., away.code: ..}[code]
+                        said = witness(text.yes if text else None, this, other, "YES team", league)
+                    if isinstance(said, str):
+                        self.miss(market, said)
+                        continue
+                    decided = (MarketKind.WINNER, found.outcome_for_code[suffix.code], None, (said,))
+            elif group.kind == "spread":
+                decided = self._spread(market, suffix, league, found, home, away)
+            else:
+                decided = self._total(market, league, query)
+            if decided is None:
+                continue
+            kind, outcome, point, evidence = decided  # this market's own evidence, after the game's ``base``
+            confidence = found.confidence
+            for e in evidence:
+                if e.signal == "rules_text" and e.score < 1:  # the text neither confirms nor contradicts
+                    confidence *= NO_TEXT
+                    break
+            if confidence < THRESHOLD:
+                self.miss(market, f"confidence {confidence:.2f} below threshold {THRESHOLD}")
+                continue
+            self.matches[market.ticker] = MarketMatch(
+                market.ticker, market.event_ticker, event_id, kind, outcome, point, round(confidence, 4),
+                base + evidence,
+            )  # fmt: skip
 
     def _spread(
-        self, market: KalshiMarket, suffix: Suffix, league: League, ctx: _Game
+        self,
+        market: KalshiMarket,
+        suffix: Suffix,
+        league: League,
+        found: GameMatch,
+        home: KalshiSide,
+        away: KalshiSide,
     ) -> tuple[MarketKind, str, Decimal, tuple[Evidence, ...]] | None:
         """A spread market's team and handicap (``-floor_strike``), or None with the miss recorded."""
         strike = market.floor_strike
@@ -493,19 +405,19 @@ class _Resolver:
                 side = "over" if line.over else "under"
                 self.miss(market, f"{line.source} says {side} {line.value}, floor_strike is {strike}")
                 return None
-        this, other = ctx.sides[suffix.code]
-        found: list[Evidence] = []
+        this, other = _pair(suffix.code, away, home)  # as {home.code: .., away.code: ..}[code]
+        said: list[Evidence] = []
         for name in dict.fromkeys([ln.team for ln in lines] or [None]):
-            witness = _witness(name, this, other, "spread team", league)
-            if isinstance(witness, str):
-                self.miss(market, witness)
+            seen = witness(name, this, other, "spread team", league)
+            if isinstance(seen, str):
+                self.miss(market, seen)
                 return None
-            found.append(witness)
+            said.append(seen)
         evidence = (
-            max(found, key=lambda e: e.score),
+            max(said, key=lambda e: e.score),
             Evidence("floor_strike", 1.0, f"{this.code} wins by more than {strike}"),
         )
-        return MarketKind.SPREAD, ctx.match.outcome_for_code[suffix.code], -strike, evidence
+        return MarketKind.SPREAD, found.outcome_for_code[suffix.code], -strike, evidence
 
     def _total(
         self, market: KalshiMarket, league: League, query: GameQuery
@@ -523,7 +435,7 @@ class _Resolver:
             return None
         scorer = team_total(market.rules_primary, market.title)
         if scorer is not None and (
-            any(_matches_name(scorer, side) for side in (query.home, query.away))
+            any(matches_name(scorer, side) for side in (query.home, query.away))
             or team_index(league.key).name(scorer) is not None
         ):
             self.miss(market, f"text {scorer!r} makes this one team's total, not the game total")
