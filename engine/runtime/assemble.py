@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from engine.clock import Clock
+from engine.config.profiles import Profile
 from engine.config.settings import Settings
 from engine.connectors.kalshi.rest import KalshiRestClient
 from engine.connectors.kalshi.ws import KalshiWebSocket
@@ -29,7 +31,7 @@ from engine.execution.paper import PaperExecutor
 from engine.execution.recovery import recover
 from engine.mapping.overrides import OverridesFile
 from engine.markets.kalshi import KalshiMarket, Orderbook
-from engine.portfolio.ledger import Ledger, LedgerError
+from engine.portfolio.ledger import LedgerError
 from engine.pricing.fees import DEFAULT_FEES, FeeSchedule
 from engine.risk.limits import RiskLimits
 from engine.runtime.desk import Desk
@@ -63,6 +65,7 @@ async def build_engine(
     recorder: Recorder | None = None,
     paper_latency_s: float = 0.0,
     account_ws: KalshiWebSocket | None = None,
+    profiles: Callable[[str], Profile] | None = None,
 ) -> tuple[Engine, Reconciled]:
     """An engine over ``store``, reconciled before it can send anything. Live mode needs ``rest``, and gets
     an account feed over its own WebSocket (``account_ws``, by default one from the settings' key)."""
@@ -70,7 +73,7 @@ async def build_engine(
     pipeline = Pipeline(profile, settings.trading_bankroll, settings.max_position_size)
     limits = RiskLimits.from_settings(settings, profile)
     now = clock.now
-    guard = await BreakerGuard.open(store, limits, now(), mode=mode)
+    guard = await BreakerGuard.open(store, limits, now(), mode=mode, start_cash=settings.trading_bankroll)
 
     def fees(ticker: str) -> FeeSchedule:
         market = pipeline.board.markets.get(ticker)
@@ -90,11 +93,12 @@ async def build_engine(
         executor = PaperExecutor(books=book, fees=fees, now=now, latency_s=paper_latency_s)
     manager = OrderManager(store, executor, guard, now)
     kill = KillSwitch(manager, guard, now, rest if mode is Mode.LIVE else None, groups)
-    ledger = Ledger.start(settings.trading_bankroll, settings.risk_timezone)
-    desk = Desk(manager, guard, kill, ledger, now)
+    desk = Desk(manager, guard, kill, now)
     manager.listen(lambda fill, record: desk.on_fill(fill, record.intent))  # fills from any path reach the ledger
     overrides = OverridesFile(settings.mapping_overrides_file) if settings.mapping_overrides_file else None
-    engine = Engine(pipeline, desk, clock, settings.profile, demo=demo, recorder=recorder, overrides=overrides)
+    engine = Engine(pipeline, desk, clock, settings.profile if profiles is None else profiles, demo=demo,
+                    recorder=recorder, overrides=overrides,
+                    limits_for=lambda p: RiskLimits.from_settings(settings, p))  # fmt: skip
     if mode is Mode.LIVE and rest is not None:
         ws = account_ws if account_ws is not None else KalshiWebSocket.from_settings(settings)
         engine.account_feed = AccountFeed(manager, ws, rest, guard, now)

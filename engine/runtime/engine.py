@@ -32,6 +32,7 @@ from engine.mapping.teams import league_of_series
 from engine.markets.kalshi import KalshiMarket, Orderbook
 from engine.markets.odds import OddsEvent, parse_odds_event
 from engine.portfolio.ledger import LedgerError
+from engine.risk.limits import RiskLimits
 from engine.risk.proposal import FeedState
 from engine.runtime.dashboard import DashboardSnapshot
 from engine.runtime.dashboard_feed import DashboardMemory, collect, refresh_tables
@@ -80,6 +81,17 @@ class EngineEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+def limit_changes(before: RiskLimits, after: RiskLimits) -> dict[str, dict[str, str]]:
+    """The breaker limits a profile switch changes, ``{"max_edge": {"from": "0.15", "to": "0.05"}}``, for the
+    audit log: an operator reading it later sees which numbers the switch moved, not only the name."""
+    out: dict[str, dict[str, str]] = {}
+    for name in RiskLimits.__dataclass_fields__:
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            out[name] = {"from": str(old), "to": str(new)}
+    return out
+
+
 class ReplayClock:
     """A clock that is wherever the replay says it is (never backwards)."""
 
@@ -112,11 +124,14 @@ class Engine:
         max_events: int = 10_000,
         overrides: OverridesFile | None = None,
         offload: Offload = asyncio.to_thread,
+        limits_for: Callable[[Profile], RiskLimits] | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.desk = desk
         self.clock = clock
         self._profiles = profiles
+        self._limits_for = limits_for
+        """The breaker's limits for a profile (``RiskLimits.from_settings``): a switch rebuilds them too."""
         self.demo = demo
         self.recorder = recorder
         self.monotonic = monotonic
@@ -476,9 +491,16 @@ class Engine:
     async def set_profile(self, name: str) -> None:
         """In force when this returns: the board is rebuilt for it off the loop and swapped in."""
         profile = self._profiles(name)  # an unknown name raises ConfigError listing the known ones
+        # built before anything changes: limits that cannot work refuse the switch and leave the old in force
+        limits = self._limits_for(profile) if self._limits_for is not None else None
         await self._rebuild(lambda now: self.pipeline.begin(universe=self.pipeline.universe, profile=profile,
                                                             now=now), "profile", name=profile.name)  # fmt: skip
-        await self.desk.manager.store.record_profile_change(profile.name, {}, self.clock.now())
+        guard = self.desk.guard
+        changed = {} if limits is None else limit_changes(guard.limits, limits)
+        if limits is not None:
+            guard.limits = limits  # the breaker's next check (the next evaluation's order) uses them
+        audit = {"risk_limits": changed} if changed else {}
+        await self.desk.manager.store.record_profile_change(profile.name, audit, self.clock.now())
         self.emit("profile", f"profile {profile.name} (in force)", profile=profile.name)
         self.build_snapshot()
 
@@ -506,7 +528,7 @@ class Engine:
                 str(limits.bankroll * limits.max_total_exposure), str(self.desk.positions().exposure)
             ),
         }
-        return BreakerView(state.mode.value.upper(), state.reason, usage)
+        return BreakerView(state.mode.value.upper(), state.reason, usage, self.desk.legged())
 
     def feed_health(self) -> tuple[FeedHealth, ...]:
         now = self.monotonic()
