@@ -85,16 +85,19 @@ def render_status(status: Mapping[str, Any], data_dir: Path, pid: int) -> str:
     by_kind = f" ({_pairs(kinds)})" if kinds else ""
     lag = _mapping(status.get("loop_lag_ms"))
     positions = _mapping(status.get("positions"))
+    legged = _legged(breaker.get("legged")) or _legged(positions.get("legged"))
     rows = [
         ("engine", f"PID {pid}{since}; data {data_dir}"),
         ("mode", mode),
         ("profile", str(status.get("profile", "?"))),
         ("breaker", state + (f": {reason}" if reason else "")),
+        *(("legged", line) for line in legged),
         ("loop lag", f"p50 {lag.get('p50', '?')} ms, p99 {lag.get('p99', '?')} ms"),
         ("markets", _pairs(_mapping(status.get("markets")))),
         ("signals", f"{signals.get('live', '?')} live{by_kind}"),
         ("orders", _pairs(_mapping(status.get("orders")))),
-        ("positions", f"{positions.get('count', '?')}, exposure {positions.get('exposure', '?')}"),
+        ("positions", f"{positions.get('count', '?')}, exposure {positions.get('exposure', '?')}"
+         + (f", {len(legged)} legged" if legged else "")),
         ("pnl", _pairs(_mapping(status.get("pnl")))),
     ]
     rows.extend((key, _text(value)) for key, value in status.items() if key not in _SHOWN)
@@ -113,6 +116,20 @@ def render_status(status: Mapping[str, Any], data_dir: Path, pid: int) -> str:
             render_table(("FEED", "STATE", "AGE", "DETAIL"), [_feed_row(n, _mapping(f)) for n, f in feeds.items()]),
         ]
     return "\n".join(out)
+
+
+def _legged(value: object) -> list[str]:
+    """One line per LEGGED event: the event, then each leg with what it holds (``flat`` when nothing)."""
+    lines = []
+    for item in value if isinstance(value, list) else []:
+        entry = _mapping(item)
+        legs = []
+        for leg in entry.get("legs") or []:
+            held = _mapping(leg)
+            side, count = held.get("side"), held.get("count", 0)
+            legs.append(f"{held.get('ticker', '?')} " + (f"{count} {str(side).upper()}" if side and count else "flat"))
+        lines.append(f"{entry.get('event', '?')} LEGGED: " + ("; ".join(legs) if legs else "legs unknown"))
+    return lines
 
 
 def _feed_row(name: str, feed: Mapping[str, Any]) -> tuple[str, str, str, str]:

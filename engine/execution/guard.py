@@ -59,10 +59,20 @@ class BreakerGuard:
         """Legged event -> the markets of its arbitrage, which must be flat or hedged to lift REDUCING."""
 
     @classmethod
-    async def open(cls, store: Store, limits: RiskLimits, now: datetime, *, mode: Mode | None = None) -> BreakerGuard:
+    async def open(
+        cls,
+        store: Store,
+        limits: RiskLimits,
+        now: datetime,
+        *,
+        mode: Mode | None = None,
+        start_cash: Decimal = ZERO,
+    ) -> BreakerGuard:
+        """``start_cash``: the bankroll the ledger starts from (paper cash is this less costs and fees, plus
+        settlements); the ledger is the one the desk, ``status`` and the dashboard read too."""
         doc = await store.load_breaker()
         state = t.initial_state(limits, now) if doc is None else BreakerState.from_json(doc)
-        guard = cls(store, limits, state)
+        guard = cls(store, limits, state, Ledger.start(start_cash, limits.timezone))
         await guard._rebuild(mode)
         await guard._set(t.roll_day(state, limits, now), now, force=True)
         return guard

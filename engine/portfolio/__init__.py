@@ -14,7 +14,17 @@ from engine.portfolio.ledger import (
     long_side,
     record_hedges,
 )
-from engine.portfolio.pnl import Mark, MarketPnl, PnlTotals, Summary, exposure, mark_position, summarize, totals
+from engine.portfolio.pnl import (
+    Mark,
+    MarketPnl,
+    PnlTotals,
+    Summary,
+    day_pnl,
+    exposure,
+    mark_position,
+    summarize,
+    totals,
+)
 
 __all__ = [
     "DayPnl",
@@ -31,6 +41,7 @@ __all__ = [
     "Summary",
     "apply_fill",
     "apply_settlement",
+    "day_pnl",
     "exposure",
     "long_side",
     "mark_position",

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from engine.detection.signals import Side
 from engine.portfolio.ledger import DayPnl, Ledger, Position
@@ -120,7 +121,7 @@ def totals(rows: Iterable[MarketPnl]) -> PnlTotals:
 
 def exposure(ledger: Ledger, event_ticker: str, league: str) -> Exposure:
     """Cost basis of open positions in the event, the league and overall: the breaker's concentration input
-    (the order manager adds its open orders' cost and fees)."""
+    (the order manager adds its open orders' cost and fees), and the exposure ``status`` shows (``total``)."""
     event = league_total = total = ZERO
     for p in ledger.positions.values():
         if p.count == 0:
@@ -131,3 +132,12 @@ def exposure(ledger: Ledger, event_ticker: str, league: str) -> Exposure:
         if p.event_ticker == event_ticker:
             event += p.cost
     return Exposure(event=event, league=league_total, total=total)
+
+
+def day_pnl(ledger: Ledger, now: datetime) -> DayPnl:
+    """Today's P&L in the ledger's time zone (an empty day when nothing happened yet today): "today" is the
+    calendar day of ``now`` where the breaker's daily counters roll, not the last day that saw a trade."""
+    if now.tzinfo is None:
+        raise ValueError(f"time {now.isoformat()} has no time zone")
+    day = now.astimezone(ZoneInfo(ledger.timezone)).date()
+    return ledger.days.get(day, DayPnl(day))

@@ -9,14 +9,18 @@ as ISO 8601 UTC, ages as float seconds. ``STATUS_FIELDS`` lists the top-level ke
 ``status --json`` promises operators:
 
 - ``mode``: ``"PAPER"`` or ``"LIVE"``; ``profile``: the trading profile's name.
-- ``breaker``: ``{"state", "reason", "limits": {name: {"limit", "used"}}}``.
+- ``breaker``: ``{"state", "reason", "limits": {name: {"limit", "used"}}, "legged": [...]}``; each legged
+  entry is ``{"event", "reason", "legs": [{"ticker", "side", "count"}]}`` (an event in REDUCING because its
+  Kalshi-only arbitrage filled on some legs only).
 - ``feeds``: ``{component: {"state", "age_s"}}``; the Odds API entry also has ``credits_left`` and
   ``credits_spent_today``.
 - ``loop_lag_ms``: ``{"p50", "p99"}``.
 - ``markets``: ``{"discovered", "mapped", "subscribed"}``.
 - ``signals``: ``{"live", "by_kind": {kind: count}}``.
-- ``orders``: ``{"open", "unknown"}``; ``positions``: ``{"count", "exposure"}``.
-- ``pnl``: ``{"realised", "unrealised", "fees", "today"}``.
+- ``orders``: ``{"open", "unknown"}``; ``positions``: ``{"count", "exposure", "legged"}`` (legged as in
+  ``breaker``).
+- ``pnl``: ``{"realised", "unrealised", "fees", "today", "unmarked"}`` (unmarked: open positions with no bid,
+  valued at zero).
 """
 
 from __future__ import annotations

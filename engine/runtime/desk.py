@@ -23,11 +23,11 @@ from engine.execution.kill import KillSwitch
 from engine.execution.manager import OrderManager, Placement
 from engine.execution.model import Action, FillRecord, Mode, OrderIntent, OrderState, TimeInForce
 from engine.execution.proposals import proposal_for
-from engine.money import ZERO
 from engine.portfolio.ledger import Ledger, MarketRef, apply_fill
+from engine.portfolio.pnl import Mark, Summary, day_pnl, exposure, summarize
 from engine.pricing.fees import FeeSchedule
-from engine.risk.proposal import Exposure, FeedState, OrderProposal
-from engine.runtime.snapshot import PnlView, PositionView
+from engine.risk.proposal import FeedState, OrderProposal
+from engine.runtime.snapshot import LeggedView, LegView, PnlView, PositionView
 
 log = logging.getLogger(__name__)
 
@@ -74,17 +74,23 @@ class Desk:
         manager: OrderManager,
         guard: BreakerGuard,
         kill_switch: KillSwitch,
-        ledger: Ledger,
         now: Callable[[], datetime],
     ) -> None:
         self.manager = manager
         self.guard = guard
         self.kill_switch = kill_switch
         self._facts: MarketFacts | None = None
-        self.ledger = ledger
         self._now = now
         self.sent = 0
         self.fills = 0
+        self._counted: set[str] = set()
+
+    @property
+    def ledger(self) -> Ledger:
+        """The one ledger: the breaker guard's, which every fill and settlement of this mode reaches (from the
+        order manager, the live account feed and paper settlements alike), so positions, exposure and P&L
+        shown anywhere are the ones the breaker decides on."""
+        return self.guard.ledger
 
     @property
     def facts(self) -> MarketFacts:
@@ -134,18 +140,6 @@ class Desk:
             )
         return out
 
-    def _exposure(self, info: MarketInfo) -> Exposure:
-        event = league = total = ZERO
-        for p in self.ledger.positions.values():
-            if p.count == 0 or p.settled:
-                continue
-            total += p.cost
-            if p.event_ticker == info.event_ticker:
-                event += p.cost
-            if p.league == info.league:
-                league += p.cost
-        return Exposure(event=event, league=league, total=total)
-
     def _proposal(self, signal: Signal, intent: OrderIntent) -> OrderProposal:
         info = self.facts.info(intent.ticker)
         assert info is not None
@@ -159,7 +153,7 @@ class Desk:
             feed=self.facts.feed(intent.ticker),
             edge=signal.edge if signal.kind is SignalKind.EDGE else None,
             margin=signal.margin,
-            exposure=self._exposure(info),
+            exposure=exposure(self.ledger, info.event_ticker, info.league),
             position=0 if position is None else position.yes_position,
             unknown_orders=len(self.manager.unknown_on(intent.ticker)),
         )
@@ -189,28 +183,51 @@ class Desk:
             self.on_fill(fill, placement.intent)
 
     def on_fill(self, fill: FillRecord, intent: OrderIntent) -> bool:
-        result = apply_fill(self.ledger, fill, MarketRef(intent.event_ticker, intent.league))
+        """Count a fill (once by its id) and make sure the ledger holds it; the guard normally applied it
+        already. Raises :class:`~engine.portfolio.ledger.LedgerError` for a fill the ledger refuses."""
+        result = apply_fill(self.guard.ledger, fill, MarketRef(intent.event_ticker, intent.league))
         if result.applied:
-            self.ledger = result.ledger
-            self.fills += 1
-        return result.applied
+            self.guard.ledger = result.ledger
+        if fill.fill_id in self._counted:
+            return False
+        self._counted.add(fill.fill_id)
+        self.fills += 1
+        return True
+
+    def summary(self, marks: Callable[[str, Side], Decimal | None]) -> Summary:
+        """Every position marked at the bid it could be sold at now (:func:`engine.portfolio.summarize`)."""
+        ledger = self.ledger
+        held = {t: Mark(marks(t, Side.YES), marks(t, Side.NO)) for t, p in ledger.positions.items() if p.count}
+        return summarize(ledger, held)
 
     def positions(self) -> PositionView:
-        held = [p for p in self.ledger.positions.values() if p.count and not p.settled]
-        return PositionView(len(held), sum((p.cost for p in held), ZERO))
+        ledger = self.ledger
+        held = [p for p in ledger.positions.values() if p.count]
+        return PositionView(len(held), exposure(ledger, "", "").total, self.legged())
 
     def pnl(self, marks: Callable[[str, Side], Decimal | None]) -> PnlView:
-        """Realised, fees and today's net from the ledger; unrealised at the bid we could sell at now."""
-        realised = sum((p.realised for p in self.ledger.positions.values()), ZERO)
-        fees = sum((p.fees for p in self.ledger.positions.values()), ZERO)
-        unrealised = ZERO
-        for p in self.ledger.positions.values():
-            if p.count and not p.settled and p.side is not None:
-                bid = marks(p.ticker, p.side)
-                if bid is not None:
-                    unrealised += bid * p.count - p.cost
-        day = max(self.ledger.days.values(), key=lambda d: d.day, default=None)
-        return PnlView(realised, unrealised, fees, ZERO if day is None else day.net)
+        """Realised, fees and today's net from the ledger; unrealised at the bid we could sell at now (a
+        position with no bid is worth nothing until one shows)."""
+        total = self.summary(marks).total
+        today = day_pnl(self.ledger, self._now()).net
+        return PnlView(total.realised, total.unrealised, total.fees, today, total.unmarked)
+
+    def legged(self) -> tuple[LeggedView, ...]:
+        """Events the breaker holds in REDUCING because an arbitrage filled on some legs only, with what each
+        leg holds now (the markets of the arbitrage when known, else those of the event the ledger has)."""
+        ledger = self.ledger
+        out = []
+        for event, reason in sorted(self.guard.legged.items()):
+            tickers = self.guard.legs.get(event) or tuple(
+                sorted(p.ticker for p in ledger.positions.values() if p.event_ticker == event)
+            )
+            legs = []
+            for ticker in tickers:
+                p = ledger.position(ticker)
+                side = None if p is None or p.side is None else p.side.value
+                legs.append(LegView(ticker, side, 0 if p is None else p.count))
+            out.append(LeggedView(event, reason, tuple(legs)))
+        return tuple(out)
 
     async def open_orders(self) -> tuple[int, int]:
         """(open, unknown) orders as the store holds them."""

@@ -58,16 +58,44 @@ class LimitUsage:
 
 
 @dataclass(frozen=True, slots=True)
+class LegView:
+    """One market of a legged arbitrage and what it holds now (``side`` None: flat)."""
+
+    ticker: str
+    side: str | None
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class LeggedView:
+    """An event in REDUCING because its Kalshi-only arbitrage filled on some legs only: new entries there
+    wait until every leg is flat or holds the same count (hedged)."""
+
+    event_ticker: str
+    reason: str
+    legs: tuple[LegView, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event": self.event_ticker,
+            "reason": self.reason,
+            "legs": [{"ticker": x.ticker, "side": x.side, "count": x.count} for x in self.legs],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class BreakerView:
     state: str
     reason: str = ""
     limits: Mapping[str, LimitUsage] = field(default_factory=dict)
+    legged: tuple[LeggedView, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "state": self.state,
             "reason": self.reason,
             "limits": {k: {"limit": v.limit, "used": v.used} for k, v in self.limits.items()},
+            "legged": [x.to_json() for x in self.legged],
         }
 
 
@@ -104,6 +132,7 @@ class OrderCounts:
 class PositionView:
     count: int = 0
     exposure: Decimal = Decimal(0)
+    legged: tuple[LeggedView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +141,8 @@ class PnlView:
     unrealised: Decimal = Decimal(0)
     fees: Decimal = Decimal(0)
     today: Decimal = Decimal(0)
+    unmarked: int = 0
+    """Open positions with no bid to sell at now, valued at zero in ``unrealised``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,12 +195,17 @@ class EngineSnapshot:
                 "sent": self.orders.sent,
                 "filled": self.orders.filled,
             },
-            "positions": {"count": self.positions.count, "exposure": money_str(self.positions.exposure)},
+            "positions": {
+                "count": self.positions.count,
+                "exposure": money_str(self.positions.exposure),
+                "legged": [x.to_json() for x in self.positions.legged],
+            },
             "pnl": {
                 "realised": money_str(self.pnl.realised),
                 "unrealised": money_str(self.pnl.unrealised),
                 "fees": money_str(self.pnl.fees),
                 "today": money_str(self.pnl.today),
+                "unmarked": self.pnl.unmarked,
             },
             "drops": dict(self.drops),
             "evaluation_errors": self.evaluation_errors,
