@@ -43,13 +43,14 @@ from engine.execution.model import Mode
 from engine.runtime.assemble import build_engine, replay
 from engine.runtime.cadence import CadencePolicy
 from engine.runtime.control import ControlServer, claim_instance
+from engine.runtime.demo_sim import SimulatorThread
 from engine.runtime.engine import Engine, EngineEvent, ReplayClock
 from engine.runtime.feeds import FeedSettings, LiveFeeds
 from engine.runtime.instance import data_directory
 from engine.runtime.logqueue import start_log_thread
 from engine.runtime.recording import Recorder, load_recording
 from engine.runtime.storage import attach_storage, build_storage, warm_up
-from engine.sim import SimConfig, Simulator, start_simulator
+from engine.sim import SimConfig
 from engine.store import open_store, resolve_location
 
 EVENTS = "arbtui.events"
@@ -170,11 +171,12 @@ async def _replay(settings: Settings, recording: Any) -> None:
             await store.close()
 
 
-async def _demo_settings(settings: Settings, seed: int, markets: int = 48) -> tuple[Settings, Simulator]:
+async def _demo_settings(settings: Settings, seed: int, markets: int = 48) -> tuple[Settings, SimulatorThread]:
+    """The simulator on its own thread and loop (engine.runtime.demo_sim): its steps never delay the engine's."""
     if markets < 2:
         raise ArbError(f"--markets {markets}: the demo needs at least 2 markets (one game)")
-    sim = await start_simulator(SimConfig(seed=seed, markets=markets, odds_credits=DEMO_CREDITS * 10))
-    sim.start_autostep(1.0)
+    running = await SimulatorThread.start(SimConfig(seed=seed, markets=markets, odds_credits=DEMO_CREDITS * 10), 1.0)
+    sim = running.sim
     updated = settings.model_copy(
         update={
             "kalshi_base_url": sim.kalshi_url,
@@ -186,12 +188,12 @@ async def _demo_settings(settings: Settings, seed: int, markets: int = 48) -> tu
             "paper_trading": True,
         }
     )
-    return updated, sim
+    return updated, running
 
 
 async def _launch(settings: Settings, args: argparse.Namespace, queue_handler: Any) -> None:
     demo = bool(args.demo or not settings.kalshi_key_id)
-    sim: Simulator | None = None
+    sim: SimulatorThread | None = None
     data_dir = data_directory(settings.database_url, os.environ)
     lock = claim_instance(data_dir, os.environ, datetime.now(UTC))
     try:
@@ -209,7 +211,7 @@ async def _launch(settings: Settings, args: argparse.Namespace, queue_handler: A
 
 async def _run(
     settings: Settings, args: argparse.Namespace, mode: Mode, demo: bool, lock: Any, queue_handler: Any,
-    sim: Simulator | None,
+    sim: SimulatorThread | None,
 ) -> None:  # fmt: skip
     clock = SYSTEM_CLOCK
     location = resolve_location(settings.database_url, os.environ)
