@@ -234,10 +234,16 @@ def replay_ledger(
     settlements: Iterable[SettlementRecord],
     markets: dict[str, MarketRef],
 ) -> Ledger:
-    """``ledger`` with ``fills`` and ``settlements`` applied in time order (a settlement after the fills of
-    its instant); fills of unknown orders or that the ledger refuses are logged and skipped."""
+    """``ledger`` with ``fills`` and ``settlements`` applied in time order, a settlement after every fill of
+    its market: the exchange stamps settlements to the second, so a fill in the same second can carry a later
+    time, and nothing trades a market after it settled. Fills of unknown orders or that the ledger refuses
+    are logged and skipped."""
+    fills = list(fills)
+    last_fill: dict[str, datetime] = {}
+    for f in fills:
+        last_fill[f.ticker] = max(f.ts, last_fill.get(f.ticker, f.ts))
     events: list[tuple[datetime, int, FillRecord | SettlementRecord]] = [(f.ts, 0, f) for f in fills]
-    events += [(s.ts, 1, s) for s in settlements]
+    events += [(max(s.ts, last_fill.get(s.ticker, s.ts)), 1, s) for s in settlements]
     for _, _, item in sorted(events, key=lambda e: (e[0], e[1])):
         try:
             if isinstance(item, FillRecord):

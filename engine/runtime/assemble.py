@@ -26,8 +26,9 @@ from engine.execution.guard import BreakerGuard
 from engine.execution.kill import KillSwitch
 from engine.execution.live import LiveExecutor
 from engine.execution.manager import OrderManager
-from engine.execution.model import AuditEvent, AuditKind, Mode
+from engine.execution.model import AuditEvent, AuditKind, Mode, SettlementRecord
 from engine.execution.paper import PaperExecutor
+from engine.execution.paper_settlement import PaperSettler, rest_market_doc
 from engine.execution.recovery import recover
 from engine.mapping.overrides import OverridesFile
 from engine.markets.kalshi import KalshiMarket, Orderbook
@@ -102,6 +103,14 @@ async def build_engine(
     if mode is Mode.LIVE and rest is not None:
         ws = account_ws if account_ws is not None else KalshiWebSocket.from_settings(settings)
         engine.account_feed = AccountFeed(manager, ws, rest, guard, now)
+    if mode is Mode.PAPER:
+
+        def settled(s: SettlementRecord) -> None:
+            engine.emit("settlement", f"settlement {s.ticker} at {s.value}: revenue {s.revenue}",
+                        ticker=s.ticker, value=str(s.value), revenue=str(s.revenue))  # fmt: skip
+
+        market_doc = None if rest is None else rest_market_doc(rest)
+        engine.paper_settler = PaperSettler(manager, lambda: guard.ledger, now, market_doc, settled)
     reconciled = await reconcile(engine, mode, rest)
     return engine, reconciled
 
@@ -131,11 +140,9 @@ async def reconcile(engine: Engine, mode: Mode, rest: KalshiRestClient | None) -
         except LedgerError as exc:
             ok, detail = False, f"fill {fill.fill_id} does not fit the ledger: {exc}"
     if mode is Mode.PAPER:
-        await manager.store.append_audit(
-            AuditEvent(
-                now(), AuditKind.RECONCILE, None, {"ok": ok, "resolved": resolved, "fills": fills, "mode": mode.value}
-            )
-        )
+        settled = 0 if engine.paper_settler is None else await engine.paper_settler.catch_up()  # decided while down
+        data = {"ok": ok, "resolved": resolved, "fills": fills, "mode": mode.value, "settlements_added": settled}
+        await manager.store.append_audit(AuditEvent(now(), AuditKind.RECONCILE, None, data))
         if not ok:
             await desk.guard.fail_closed(f"reconciliation: {detail}", now())
     desk.fills = 0

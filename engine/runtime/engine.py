@@ -26,6 +26,7 @@ from engine.detection.signals import Side, Signal
 from engine.errors import ArbError, PayloadError
 from engine.execution.account_feed import AccountFeed
 from engine.execution.model import Mode
+from engine.execution.paper_settlement import PaperSettler
 from engine.mapping.cache import Mapper
 from engine.mapping.overrides import OverridesFile
 from engine.mapping.teams import league_of_series
@@ -179,6 +180,8 @@ class Engine:
         if isinstance(desk.manager.store, FailClosedStore):
             desk.manager.store.add_listener(self._store_changed)
         self.account_feed: AccountFeed | None = None
+        self.paper_settler: PaperSettler | None = None
+        """Paper mode: settles paper positions when the exchange decides their markets (the feeds call it)."""
         """Live mode: fills and order updates from the exchange's account channels (the feeds run it)."""
         self.dashboard_memory = DashboardMemory()
         """Recent activity, refusals, gone signals and edge history for the dashboard (bounded)."""

@@ -220,6 +220,8 @@ class LiveFeeds:
             self._ws_monitor.connected = self.ws.connected.is_set()
             if isinstance(msg, MarketLifecycle):
                 self.on_lifecycle(msg)
+                if self.engine.paper_settler is not None:  # paper positions are paid when their market is
+                    await self.engine.paper_settler.on_lifecycle(msg)
             elif not isinstance(msg, TickerUpdate):  # tickers were handled in stream order by _on_ticker
                 self._ws_monitor.message(self.engine.monotonic())
                 self.engine.note_message()
