@@ -96,8 +96,11 @@ def render_status(status: Mapping[str, Any], data_dir: Path, pid: int) -> str:
         ("markets", _pairs(_mapping(status.get("markets")))),
         ("signals", f"{signals.get('live', '?')} live{by_kind}"),
         ("orders", _pairs(_mapping(status.get("orders")))),
-        ("positions", f"{positions.get('count', '?')}, exposure {positions.get('exposure', '?')}"
-         + (f", {len(legged)} legged" if legged else "")),
+        (
+            "positions",
+            f"{positions.get('count', '?')}, exposure {positions.get('exposure', '?')}"
+            + (f", {len(legged)} legged" if legged else ""),
+        ),
         ("pnl", _pairs(_mapping(status.get("pnl")))),
     ]
     rows.extend((key, _text(value)) for key, value in status.items() if key not in _SHOWN)
