@@ -38,7 +38,7 @@ from engine.risk.limits import RiskLimits
 from engine.runtime.desk import Desk
 from engine.runtime.engine import Engine, ReplayClock, inline
 from engine.runtime.pipeline import Pipeline
-from engine.runtime.recording import Recorder, Recording, book_from
+from engine.runtime.recording import Recorder, Recording, book_from, price_from, time_from
 from engine.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -176,6 +176,14 @@ async def replay(engine: Engine, recording: Recording, clock: ReplayClock, *, re
                 engine.apply_book(ticker, book_from(ticker, data))
             elif entry.kind == "tick":
                 engine.apply_tick()
+            elif entry.kind == "message":
+                engine.note_message(tuple(data.get("streamed", ())))
+            elif entry.kind == "ticker":  # a resync it asked for live is in the recorded books that follow
+                bid, ask = price_from(data.get("yes_bid"), "yes_bid"), price_from(data.get("yes_ask"), "yes_ask")
+                engine.on_ticker(str(data.get("ticker", "")), bid, ask)
+            elif entry.kind == "check":
+                engine.connected_since = time_from(data.get("since"), "since")
+                await engine.check_data(bool(data.get("connected")))
             elif entry.kind == "market":
                 _replay_market(engine, data)
             elif entry.kind == "profile":

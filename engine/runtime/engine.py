@@ -45,7 +45,7 @@ from engine.runtime.mailbox import DropQueue, KeyedLatest
 from engine.runtime.overrides_report import report_overrides
 from engine.runtime.pipeline import Pipeline, SignalDiff, SignalKey
 from engine.runtime.rebuild import BoardPlan, BuiltBoard, RawUniverse, build_board, parse_odds
-from engine.runtime.recording import Recorder, book_doc
+from engine.runtime.recording import Recorder, book_doc, iso, price_doc
 from engine.runtime.sinks import NULL_SINK, EngineSink
 from engine.runtime.snapshot import (
     BreakerView,
@@ -322,6 +322,7 @@ class Engine:
 
     def note_message(self, streamed: Sequence[str] = ()) -> None:
         """A message arrived on the market-data connection; ``streamed``: the books it changed by a delta."""
+        self._record("message", streamed=list(streamed))
         now = self.clock.now()
         self.last_message_at = now
         if streamed:
@@ -332,6 +333,7 @@ class Engine:
     def on_ticker(self, ticker: str, yes_bid: Decimal | None, yes_ask: Decimal | None) -> Check:
         """A ``ticker`` message, in stream order with the books: noted for the breaker, and compared with the
         local book (a disagreement asks the caller to resync that book; see engine.runtime.datawatch)."""
+        self._record("ticker", ticker=ticker, yes_bid=price_doc(yes_bid), yes_ask=price_doc(yes_ask))
         now = self.clock.now()
         prices = ticker_prices(yes_bid, yes_ask)
         self.ticker_seen[ticker] = (now, *prices)
@@ -345,6 +347,8 @@ class Engine:
     async def check_data(self, connected: bool) -> None:
         """The breaker's data trips: REDUCING while the market-data feed is stalled on an open connection,
         lifted once it flows; HALTED when a book disagrees with the ticker channel even after a resync."""
+        since = None if self.connected_since is None else iso(self.connected_since)
+        self._record("check", connected=connected, since=since)
         now = self.clock.now()
         guard = self.desk.guard
         facts = FeedFacts(connected, len(self.pipeline.books), self.connected_since, self.last_message_at,
