@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from engine.mapping.fuzzy import MARGIN, MATCH, FuzzyScores, college_form
 from engine.mapping.names import fold
-from engine.mapping.teams import League, Team, team_index
+from engine.mapping.teams import League, Team, TeamIndex, team_index
 from engine.mapping.types import Evidence
 from engine.markets.odds import OddsEvent
 
@@ -121,14 +121,18 @@ class GameMiss:
 
 @dataclass(slots=True)
 class _LeagueEvents:
+    table: TeamIndex
+    """The league's team table, which names the events' teams."""
     events: list[OddsEvent] = field(default_factory=list)
     days: list[date | None] = field(default_factory=list)
     """Each event's Eastern start date once :meth:`day` has converted it (once per event, not per query)."""
     home: list[Team | None] = field(default_factory=list)
     away: list[Team | None] = field(default_factory=list)
+    names: dict[str, Team | None] = field(default_factory=dict)
+    """Odds API name -> table team (None when not in the table), looked up once per name."""
     by_pair: dict[frozenset[str], list[int]] = field(default_factory=lambda: defaultdict(list))
     unresolved: list[int] = field(default_factory=list)
-    by_team: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_team_built: dict[str, list[int]] | None = None
     by_form: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     fuzzy: FuzzyScores | None = None
 
@@ -138,6 +142,24 @@ class _LeagueEvents:
             day = self.days[i] = eastern_date(self.events[i].commence_time)
         return day
 
+    def team(self, name: str) -> Team | None:
+        names = self.names
+        if name in names:
+            return names[name]
+        team = names[name] = self.table.name(name)
+        return team
+
+    def by_team(self) -> dict[str, list[int]]:
+        """Events per table team (Odds API name), built on first use: only games outside the pair index ask."""
+        if self.by_team_built is None:
+            built: dict[str, list[int]] = defaultdict(list)
+            for i, pair in enumerate(zip(self.home, self.away, strict=True)):
+                for team in pair:
+                    if team is not None:
+                        built[team.odds_name].append(i)
+            self.by_team_built = built
+        return self.by_team_built
+
 
 class OddsIndex:
     """Odds API events grouped by sport and indexed by the (table-resolved) pair of teams."""
@@ -145,33 +167,23 @@ class OddsIndex:
     def __init__(self, events: Sequence[OddsEvent], leagues: Sequence[League]) -> None:
         self._leagues: dict[str, _LeagueEvents] = {}
         by_sport = {lg.sport_key: lg for lg in leagues}
-        teams: dict[str, dict[str, Team | None]] = {}  # per league: Odds API name -> table team, looked up once
         for event in events:
             league = by_sport.get(event.sport_key)
             if league is None or event.commence_time.tzinfo is None:
                 continue  # an unknown sport, or a start without a zone (its Eastern date cannot be known)
             bucket = self._leagues.get(league.key)
             if bucket is None:
-                bucket = self._leagues[league.key] = _LeagueEvents()
-            names = teams.get(league.key)
-            if names is None:
-                names = teams[league.key] = {}
-            for name in (event.home_team, event.away_team):
-                if name not in names:
-                    names[name] = team_index(league.key).name(name)
-            i = len(bucket.events)
+                bucket = self._leagues[league.key] = _LeagueEvents(team_index(league.key))
+            home, away = bucket.team(event.home_team), bucket.team(event.away_team)
+            if home is not None and away is not None and home is not away:
+                bucket.by_pair[frozenset((home.odds_name, away.odds_name))].append(len(bucket.events))
+            else:
+                bucket.unresolved.append(len(bucket.events))
             bucket.events.append(event)
-            bucket.days.append(None)
-            home, away = names[event.home_team], names[event.away_team]
             bucket.home.append(home)
             bucket.away.append(away)
-            for team in (home, away):
-                if team is not None:
-                    bucket.by_team[team.odds_name].append(i)
-            if home is not None and away is not None and home is not away:
-                bucket.by_pair[frozenset((home.odds_name, away.odds_name))].append(i)
-            else:
-                bucket.unresolved.append(i)
+        for bucket in self._leagues.values():
+            bucket.days = [None] * len(bucket.events)
 
     def has_unresolved(self, league: League) -> bool:
         """Whether some Odds API team name of ``league`` is not in its table (and so needs fuzzy scores)."""
@@ -343,7 +355,7 @@ class OddsIndex:
         ``MATCH`` for. A cheap superset; each one is then scored properly."""
         out: set[int] = set()
         if side.team is not None:
-            out.update(bucket.by_team.get(side.team.odds_name, ()))
+            out.update(bucket.by_team().get(side.team.odds_name, ()))
         if bucket.fuzzy is not None:
             for name in side.queries():
                 for form in bucket.fuzzy.above(name, MATCH):
