@@ -36,12 +36,13 @@ async def test_a_legged_event_shows_its_legs_in_breaker_and_positions(tmp_path: 
         ]
         positions = desk.positions()
         assert positions.count == 1 and positions.exposure == D("2.00") and positions.legged == legged
+        breaker = BreakerView("REDUCING", "", {}, legged).to_json()
         status = {
             "mode": "PAPER",
-            "breaker": BreakerView("REDUCING", "", {}, legged).to_json(),
+            "breaker": breaker,
             "positions": {"count": 1, "exposure": "2.00", "legged": [x.to_json() for x in legged]},
         }
-        assert status["breaker"]["legged"] == [
+        assert breaker["legged"] == [
             {
                 "event": EVENT,
                 "reason": "legged: BOS 5/5, NYK 0/5",
