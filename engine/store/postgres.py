@@ -33,8 +33,8 @@ from engine.execution.model import (
     OrderState,
     SettlementRecord,
 )
-from engine.store import codec
-from engine.store.base import DuplicateOrderError, StoreError, StoreUnavailableError
+from engine.store import codec, sql
+from engine.store.base import StoreError, StoreUnavailableError
 from engine.store.location import redact_url
 from engine.store.migrations import MIGRATIONS, SCHEMA_TABLE, Migration
 from engine.store.schema import SchemaReport
@@ -60,19 +60,7 @@ _LOST: tuple[type[BaseException], ...] = (
 )
 """What says the server is gone (or will not answer) rather than that the request was wrong."""
 
-_ORDER_SELECT = f"SELECT {', '.join(codec.ORDER_COLUMNS)} FROM orders"
-_FILL_SELECT = f"SELECT {', '.join(codec.FILL_COLUMNS)} FROM fills"
-_SETTLEMENT_SELECT = f"SELECT {', '.join(codec.SETTLEMENT_COLUMNS)} FROM settlements"
-_AUDIT_INSERT = "INSERT INTO audit_events (ts, kind, ticker, data) VALUES ($1, $2, $3, $4)"
-_C = ' COLLATE "C"'
-
-
-def _marks(n: int, start: int = 1) -> str:
-    return ", ".join(f"${i}" for i in range(start, start + n))
-
-
-def _where(clauses: list[str]) -> str:
-    return f" WHERE {' AND '.join(clauses)}" if clauses else ""
+_SQL = sql.Statements.of(sql.POSTGRES)
 
 
 def _translate(exc: BaseException, where: str) -> StoreError:
@@ -83,38 +71,27 @@ def _translate(exc: BaseException, where: str) -> StoreError:
 
 
 async def _version(conn: Any) -> int:
-    return int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
+    return int(await conn.fetchval(_SQL.schema_version))
 
 
 async def migrate(conn: Any, migrations: Sequence[Migration], applied_at: str) -> SchemaReport:
     """Bring the database to the newest of ``migrations``, one transaction per migration, each under an
     advisory lock so concurrent openers apply it once. A database newer than ``migrations`` is refused
     untouched, naming both versions."""
-    versions = [m.version for m in migrations]
-    if versions != list(range(1, len(versions) + 1)):
-        raise StoreError(f"migrations must be numbered 1..n without gaps (got {versions})")
+    sql.check_numbering(migrations)
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
         await conn.execute(SCHEMA_TABLE)
         before = await _version(conn)
-    if before > len(migrations):
-        raise StoreError(
-            f"the database is at schema version {before}, written by a newer arbtui "
-            f"(this one knows up to {len(migrations)}); upgrade arbtui"
-        )
+    sql.refuse_newer(before, migrations, "database")
     applied: list[Migration] = []
     for migration in migrations[before:]:
         async with conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
             if await _version(conn) < migration.version:
-                for statement in migration.statements_for("postgresql"):
+                for statement in migration.statements_for(sql.POSTGRES.name):
                     await conn.execute(statement)
-                await conn.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-                    migration.version,
-                    migration.name,
-                    applied_at,
-                )
+                await conn.execute(_SQL.record_migration, migration.version, migration.name, applied_at)
                 applied.append(migration)
     async with conn.transaction():
         after = await _version(conn)
@@ -211,170 +188,80 @@ class PostgresStore:
         except Exception as exc:
             raise _translate(exc, self._where) from None
 
-    async def _order_row(self, conn: Any, client_order_id: str, *, lock: bool = False) -> OrderRecord | None:
-        sql = f"{_ORDER_SELECT} WHERE client_order_id = $1" + (" FOR UPDATE" if lock else "")
-        row = await conn.fetchrow(sql, client_order_id)
-        return None if row is None else codec.order_from_row(row)
+    def _write(self, body: Callable[[Any], Awaitable[T]]) -> Awaitable[T]:
+        return self._run(body, write=True)
 
-    async def _select(self, sql: str, params: Sequence[Any]) -> list[Any]:
+    async def _select(self, read: sql.Read | None) -> list[Any]:
+        if read is None:
+            return []
+
         async def body(conn: Any) -> list[Any]:
-            return list(await conn.fetch(sql, *params))
+            return list(await conn.fetch(read.sql, *read.params))
 
         return await self._run(body, write=False)
+
+    async def _insert_once(self, op: sql.InsertOnce[T]) -> T:
+        async def body(conn: Any) -> T:
+            if await conn.fetchval(op.insert, *op.row) is None:
+                return op.known(await conn.fetchrow(op.lookup, op.key))
+            await conn.execute(_SQL.insert_audit, *op.audit)
+            return op.inserted
+
+        return await self._write(body)
 
     # --- orders -------------------------------------------------------------------------------------------
 
     async def record_intent(self, intent: OrderIntent) -> OrderRecord:
-        record = OrderRecord(intent=intent, state=OrderState.NEW, updated_at=intent.created_at)
-        row = (*codec.intent_columns(intent), *codec.state_columns(record))
-        event = codec.audit_columns(codec.order_event(intent))
-        insert = (
-            f"INSERT INTO orders ({', '.join(codec.ORDER_COLUMNS)}) VALUES ({_marks(len(row))}) "
-            "ON CONFLICT (client_order_id) DO NOTHING RETURNING client_order_id"
-        )
-
-        async def body(conn: Any) -> OrderRecord | None:
-            if await conn.fetchval(insert, *row) is None:
-                return await self._order_row(conn, intent.client_order_id)
-            await conn.execute(_AUDIT_INSERT, *event)
-            return None
-
-        existing = await self._run(body, write=True)
-        if existing is not None:
-            raise DuplicateOrderError(existing)
-        return record
+        return await self._insert_once(sql.intent_write(_SQL, intent))
 
     async def update_order(self, record: OrderRecord) -> None:
-        cid = record.client_order_id
-        values = codec.state_columns(record)
-        assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(codec.ORDER_STATE_COLUMNS, start=1))
-        update = f"UPDATE orders SET {assignments} WHERE client_order_id = ${len(values) + 1}"
+        op = sql.order_update(_SQL, record)
 
         async def body(conn: Any) -> None:
-            existing = await self._order_row(conn, cid, lock=True)
-            if existing is None:
-                raise StoreError(f"order {cid} is not in the store; record its intent before updating it")
-            if existing.intent != record.intent:
-                raise StoreError(f"order {cid}: the intent differs from the one recorded; an intent never changes")
-            if existing.state.terminal and not record.state.terminal:
-                raise StoreError(
-                    f"order {cid} is {existing.state.value}, a final state; it cannot become {record.state.value}"
-                )
-            await conn.execute(update, *values, cid)
-            await conn.execute(_AUDIT_INSERT, *codec.audit_columns(codec.order_state_event(record, existing.state)))
+            audit = op.audit_for(await conn.fetchrow(op.lookup, op.key))
+            await conn.execute(op.update, *op.values)
+            await conn.execute(_SQL.insert_audit, *audit)
 
-        await self._run(body, write=True)
+        await self._write(body)
 
     async def order(self, client_order_id: str) -> OrderRecord | None:
-        rows = await self._select(f"{_ORDER_SELECT} WHERE client_order_id = $1", (client_order_id,))
-        return codec.order_from_row(rows[0]) if rows else None
+        rows = await self._select(sql.Read(_SQL.order_by_id, (client_order_id,)))
+        return sql.decode_orders(rows)[0] if rows else None
 
     async def orders(
         self, states: Collection[OrderState] | None = None, ticker: str | None = None
     ) -> list[OrderRecord]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if states is not None:
-            if not states:
-                return []
-            params.append([OrderState(s).value for s in states])
-            clauses.append(f"state = ANY(${len(params)}::text[])")
-        if ticker is not None:
-            params.append(ticker)
-            clauses.append(f"ticker = ${len(params)}")
-        sql = f"{_ORDER_SELECT}{_where(clauses)} ORDER BY created_at{_C}, client_order_id{_C}"
-        return [codec.order_from_row(r) for r in await self._select(sql, params)]
+        return sql.decode_orders(await self._select(sql.orders_read(_SQL, states, ticker)))
 
     # --- fills and settlements ----------------------------------------------------------------------------
 
     async def record_fill(self, fill: FillRecord) -> bool:
-        row = codec.fill_columns(fill)
-        event = codec.audit_columns(codec.fill_event(fill))
-        insert = (
-            f"INSERT INTO fills ({', '.join(codec.FILL_COLUMNS)}) VALUES ({_marks(len(row))}) "
-            "ON CONFLICT (fill_id) DO NOTHING RETURNING fill_id"
-        )
-
-        async def body(conn: Any) -> bool:
-            if await conn.fetchval(insert, *row) is None:
-                old = await conn.fetchrow(f"{_FILL_SELECT} WHERE fill_id = $1", fill.fill_id)
-                if old is not None and codec.fill_from_row(old) != fill:
-                    raise StoreError(f"fill {fill.fill_id} is already recorded with different contents")
-                return False
-            await conn.execute(_AUDIT_INSERT, *event)
-            return True
-
-        return await self._run(body, write=True)
+        return await self._insert_once(sql.fill_write(_SQL, fill))
 
     async def fills(
         self, since: datetime | None = None, ticker: str | None = None, client_order_id: str | None = None
     ) -> list[FillRecord]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if since is not None:
-            params.append(codec.format_ts(since, "since"))
-            clauses.append(f"ts{_C} >= ${len(params)}")
-        if ticker is not None:
-            params.append(ticker)
-            clauses.append(f"ticker = ${len(params)}")
-        if client_order_id is not None:
-            params.append(client_order_id)
-            clauses.append(f"client_order_id = ${len(params)}")
-        sql = f"{_FILL_SELECT}{_where(clauses)} ORDER BY ts{_C}, fill_id{_C}"
-        return [codec.fill_from_row(r) for r in await self._select(sql, params)]
+        return sql.decode_fills(await self._select(sql.fills_read(_SQL, since, ticker, client_order_id)))
 
     async def record_settlement(self, settlement: SettlementRecord) -> bool:
-        row = codec.settlement_columns(settlement)
-        event = codec.audit_columns(codec.settlement_event(settlement))
-        insert = (
-            f"INSERT INTO settlements ({', '.join(codec.SETTLEMENT_COLUMNS)}) VALUES ({_marks(len(row))}) "
-            "ON CONFLICT (ticker) DO NOTHING RETURNING ticker"
-        )
-
-        async def body(conn: Any) -> bool:
-            if await conn.fetchval(insert, *row) is None:
-                old = await conn.fetchrow(f"{_SETTLEMENT_SELECT} WHERE ticker = $1", settlement.ticker)
-                known = codec.settlement_from_row(old)
-                if known.value != settlement.value or known.revenue != settlement.revenue:
-                    raise StoreError(
-                        f"{settlement.ticker} is already settled at {known.value} (revenue {known.revenue}); "
-                        f"refusing {settlement.value} (revenue {settlement.revenue})"
-                    )
-                return False
-            await conn.execute(_AUDIT_INSERT, *event)
-            return True
-
-        return await self._run(body, write=True)
+        return await self._insert_once(sql.settlement_write(_SQL, settlement))
 
     async def settlements(self) -> list[SettlementRecord]:
-        rows = await self._select(f"{_SETTLEMENT_SELECT} ORDER BY ts{_C}, ticker{_C}", ())
-        return [codec.settlement_from_row(r) for r in rows]
+        return sql.decode_settlements(await self._select(sql.Read(_SQL.all_settlements, ())))
 
     # --- breaker, profile, audit --------------------------------------------------------------------------
 
     async def save_breaker(self, doc: Mapping[str, Any], ts: datetime) -> None:
-        values = (codec.to_json(doc, "breaker state"), codec.format_ts(ts, "breaker state ts"))
-
-        async def body(conn: Any) -> None:
-            await conn.execute(
-                "INSERT INTO breaker_state (id, doc, updated_at) VALUES (1, $1, $2) "
-                "ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at",
-                *values,
-            )
-
-        await self._run(body, write=True)
+        values = sql.breaker_values(doc, ts)
+        await self._write(lambda conn: conn.execute(_SQL.save_breaker, *values))
 
     async def load_breaker(self) -> dict[str, Any] | None:
-        rows = await self._select("SELECT doc FROM breaker_state WHERE id = 1", ())
+        rows = await self._select(sql.Read(_SQL.load_breaker, ()))
         return codec.from_json(rows[0][0], "breaker state") if rows else None
 
     async def append_audit(self, event: AuditEvent) -> None:
         columns = codec.audit_columns(event)
-
-        async def body(conn: Any) -> None:
-            await conn.execute(_AUDIT_INSERT, *columns)
-
-        await self._run(body, write=True)
+        await self._write(lambda conn: conn.execute(_SQL.insert_audit, *columns))
 
     async def record_profile_change(self, name: str, overrides: Mapping[str, Any], ts: datetime) -> None:
         await self.append_audit(codec.profile_event(name, overrides, ts))
@@ -385,21 +272,7 @@ class PostgresStore:
         ticker: str | None = None,
         kinds: Collection[AuditKind] | None = None,
     ) -> list[AuditEvent]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if since is not None:
-            params.append(codec.format_ts(since, "since"))
-            clauses.append(f"ts{_C} >= ${len(params)}")
-        if ticker is not None:
-            params.append(ticker)
-            clauses.append(f"ticker = ${len(params)}")
-        if kinds is not None:
-            if not kinds:
-                return []
-            params.append([AuditKind(k).value for k in kinds])
-            clauses.append(f"kind = ANY(${len(params)}::text[])")
-        sql = f"SELECT ts, kind, ticker, data FROM audit_events{_where(clauses)} ORDER BY ts{_C}, id"
-        return [codec.audit_from_row(r) for r in await self._select(sql, params)]
+        return sql.decode_audit(await self._select(sql.audit_read(_SQL, since, ticker, kinds)))
 
     async def schema_version(self) -> int:
         """The highest migration applied to this database (for diagnostics and tests)."""

@@ -29,8 +29,8 @@ from engine.execution.model import (
     OrderState,
     SettlementRecord,
 )
-from engine.store import codec
-from engine.store.base import DuplicateOrderError, StoreError
+from engine.store import codec, sql
+from engine.store.base import StoreError
 from engine.store.location import MEMORY
 from engine.store.migrations import MIGRATIONS, SCHEMA_TABLE, Migration
 
@@ -39,13 +39,7 @@ BUSY_TIMEOUT_MS = 5000
 """How long a write waits for another process's write lock (e.g. a second engine) before failing."""
 
 _SYNC_LEVELS = {0: "off", 1: "normal", 2: "full", 3: "extra"}
-_ORDER_SELECT = f"SELECT {', '.join(codec.ORDER_COLUMNS)} FROM orders"
-_FILL_SELECT = f"SELECT {', '.join(codec.FILL_COLUMNS)} FROM fills"
-_SETTLEMENT_SELECT = f"SELECT {', '.join(codec.SETTLEMENT_COLUMNS)} FROM settlements"
-
-
-def _marks(n: int) -> str:
-    return ", ".join("?" * n)
+_SQL = sql.Statements.of(sql.SQLITE)
 
 
 def _connect(path: Path | str, migrations: Sequence[Migration], applied_at: str) -> sqlite3.Connection:
@@ -78,26 +72,17 @@ def _migrate(conn: sqlite3.Connection, migrations: Sequence[Migration], applied_
     The version is re-read under the write lock, so two processes opening the same new file at once apply
     each migration exactly once.
     """
-    versions = [m.version for m in migrations]
-    if versions != list(range(1, len(versions) + 1)):
-        raise StoreError(f"migrations must be numbered 1..n without gaps (got {versions})")
+    sql.check_numbering(migrations)
     conn.execute(SCHEMA_TABLE)
     current = _version(conn)
-    if current > len(migrations):
-        raise StoreError(
-            f"the store is at schema version {current}, written by a newer arbtui "
-            f"(this one knows up to {len(migrations)}); upgrade arbtui"
-        )
+    sql.refuse_newer(current, migrations, "store")
     for migration in migrations[current:]:
         conn.execute("BEGIN IMMEDIATE")
         try:
             if _version(conn) < migration.version:
-                for statement in migration.statements:
+                for statement in migration.statements_for(sql.SQLITE.name):
                     conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    (migration.version, migration.name, applied_at),
-                )
+                conn.execute(_SQL.record_migration, (migration.version, migration.name, applied_at))
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -106,7 +91,7 @@ def _migrate(conn: sqlite3.Connection, migrations: Sequence[Migration], applied_
 
 
 def _version(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
+    return int(conn.execute(_SQL.schema_version).fetchone()[0])
 
 
 class SqliteStore:
@@ -168,164 +153,73 @@ class SqliteStore:
             raise
         return result
 
-    @staticmethod
-    def _insert_audit(conn: sqlite3.Connection, event: AuditEvent) -> None:
-        conn.execute(
-            "INSERT INTO audit_events (ts, kind, ticker, data) VALUES (?, ?, ?, ?)", codec.audit_columns(event)
-        )
+    def _insert_once(self, conn: sqlite3.Connection, op: sql.InsertOnce[T]) -> T:
+        if not conn.execute(op.insert, op.row).fetchall():
+            return op.known(conn.execute(op.lookup, (op.key,)).fetchone())
+        conn.execute(_SQL.insert_audit, op.audit)
+        return op.inserted
 
-    def _order_row(self, conn: sqlite3.Connection, client_order_id: str) -> OrderRecord | None:
-        row = conn.execute(f"{_ORDER_SELECT} WHERE client_order_id = ?", (client_order_id,)).fetchone()
-        return None if row is None else codec.order_from_row(row)
+    def _update(self, conn: sqlite3.Connection, op: sql.OrderUpdate) -> None:
+        audit = op.audit_for(conn.execute(op.lookup, (op.key,)).fetchone())
+        conn.execute(op.update, op.values)
+        conn.execute(_SQL.insert_audit, audit)
+
+    def _select(self, read: sql.Read) -> list[Any]:
+        return self._conn.execute(read.sql, read.params).fetchall()
+
+    async def _read(self, read: sql.Read | None) -> list[Any]:
+        return [] if read is None else await self._call(self._select, read)
 
     # --- orders -------------------------------------------------------------------------------------------
 
     async def record_intent(self, intent: OrderIntent) -> OrderRecord:
-        record = OrderRecord(intent=intent, state=OrderState.NEW, updated_at=intent.created_at)
-        row = (*codec.intent_columns(intent), *codec.state_columns(record))
-        event = codec.order_event(intent)
-
-        def body(conn: sqlite3.Connection) -> OrderRecord | None:
-            existing = self._order_row(conn, intent.client_order_id)
-            if existing is not None:
-                return existing
-            conn.execute(f"INSERT INTO orders ({', '.join(codec.ORDER_COLUMNS)}) VALUES ({_marks(len(row))})", row)
-            self._insert_audit(conn, event)
-            return None
-
-        existing = await self._call(self._tx, body)
-        if existing is not None:
-            raise DuplicateOrderError(existing)
-        return record
+        op = sql.intent_write(_SQL, intent)
+        return await self._call(self._tx, lambda conn: self._insert_once(conn, op))
 
     async def update_order(self, record: OrderRecord) -> None:
-        cid = record.client_order_id
-        values = codec.state_columns(record)
-
-        def body(conn: sqlite3.Connection) -> None:
-            existing = self._order_row(conn, cid)
-            if existing is None:
-                raise StoreError(f"order {cid} is not in the store; record its intent before updating it")
-            if existing.intent != record.intent:
-                raise StoreError(f"order {cid}: the intent differs from the one recorded; an intent never changes")
-            if existing.state.terminal and not record.state.terminal:
-                raise StoreError(
-                    f"order {cid} is {existing.state.value}, a final state; it cannot become {record.state.value}"
-                )
-            assignments = ", ".join(f"{name} = ?" for name in codec.ORDER_STATE_COLUMNS)
-            conn.execute(f"UPDATE orders SET {assignments} WHERE client_order_id = ?", (*values, cid))
-            self._insert_audit(conn, codec.order_state_event(record, existing.state))
-
-        await self._call(self._tx, body)
+        op = sql.order_update(_SQL, record)
+        await self._call(self._tx, lambda conn: self._update(conn, op))
 
     async def order(self, client_order_id: str) -> OrderRecord | None:
-        return await self._call(self._order_row, self._conn, client_order_id)
+        rows = await self._read(sql.Read(_SQL.order_by_id, (client_order_id,)))
+        return sql.decode_orders(rows)[0] if rows else None
 
     async def orders(
         self, states: Collection[OrderState] | None = None, ticker: str | None = None
     ) -> list[OrderRecord]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if states is not None:
-            if not states:
-                return []
-            clauses.append(f"state IN ({_marks(len(states))})")
-            params.extend(OrderState(s).value for s in states)
-        if ticker is not None:
-            clauses.append("ticker = ?")
-            params.append(ticker)
-        sql = f"{_ORDER_SELECT}{_where(clauses)} ORDER BY created_at, client_order_id"
-        rows = await self._call(self._select, sql, params)
-        return [codec.order_from_row(r) for r in rows]
-
-    def _select(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        return self._conn.execute(sql, params).fetchall()
+        return sql.decode_orders(await self._read(sql.orders_read(_SQL, states, ticker)))
 
     # --- fills and settlements ----------------------------------------------------------------------------
 
     async def record_fill(self, fill: FillRecord) -> bool:
-        row = codec.fill_columns(fill)
-        event = codec.fill_event(fill)
-
-        def body(conn: sqlite3.Connection) -> bool:
-            old = conn.execute(f"{_FILL_SELECT} WHERE fill_id = ?", (fill.fill_id,)).fetchone()
-            if old is not None:
-                if codec.fill_from_row(old) != fill:
-                    raise StoreError(f"fill {fill.fill_id} is already recorded with different contents")
-                return False
-            conn.execute(f"INSERT INTO fills ({', '.join(codec.FILL_COLUMNS)}) VALUES ({_marks(len(row))})", row)
-            self._insert_audit(conn, event)
-            return True
-
-        return await self._call(self._tx, body)
+        op = sql.fill_write(_SQL, fill)
+        return await self._call(self._tx, lambda conn: self._insert_once(conn, op))
 
     async def fills(
         self, since: datetime | None = None, ticker: str | None = None, client_order_id: str | None = None
     ) -> list[FillRecord]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if since is not None:
-            clauses.append("ts >= ?")
-            params.append(codec.format_ts(since, "since"))
-        if ticker is not None:
-            clauses.append("ticker = ?")
-            params.append(ticker)
-        if client_order_id is not None:
-            clauses.append("client_order_id = ?")
-            params.append(client_order_id)
-        rows = await self._call(self._select, f"{_FILL_SELECT}{_where(clauses)} ORDER BY ts, fill_id", params)
-        return [codec.fill_from_row(r) for r in rows]
+        return sql.decode_fills(await self._read(sql.fills_read(_SQL, since, ticker, client_order_id)))
 
     async def record_settlement(self, settlement: SettlementRecord) -> bool:
-        row = codec.settlement_columns(settlement)
-        event = codec.settlement_event(settlement)
-
-        def body(conn: sqlite3.Connection) -> bool:
-            old = conn.execute(f"{_SETTLEMENT_SELECT} WHERE ticker = ?", (settlement.ticker,)).fetchone()
-            if old is not None:
-                known = codec.settlement_from_row(old)
-                if known.value != settlement.value or known.revenue != settlement.revenue:
-                    raise StoreError(
-                        f"{settlement.ticker} is already settled at {known.value} (revenue {known.revenue}); "
-                        f"refusing {settlement.value} (revenue {settlement.revenue})"
-                    )
-                return False
-            columns = ", ".join(codec.SETTLEMENT_COLUMNS)
-            conn.execute(f"INSERT INTO settlements ({columns}) VALUES ({_marks(len(row))})", row)
-            self._insert_audit(conn, event)
-            return True
-
-        return await self._call(self._tx, body)
+        op = sql.settlement_write(_SQL, settlement)
+        return await self._call(self._tx, lambda conn: self._insert_once(conn, op))
 
     async def settlements(self) -> list[SettlementRecord]:
-        rows = await self._call(self._select, f"{_SETTLEMENT_SELECT} ORDER BY ts, ticker", ())
-        return [codec.settlement_from_row(r) for r in rows]
+        return sql.decode_settlements(await self._read(sql.Read(_SQL.all_settlements, ())))
 
     # --- breaker, profile, audit --------------------------------------------------------------------------
 
     async def save_breaker(self, doc: Mapping[str, Any], ts: datetime) -> None:
-        values = (codec.to_json(doc, "breaker state"), codec.format_ts(ts, "breaker state ts"))
-
-        def body(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO breaker_state (id, doc, updated_at) VALUES (1, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at",
-                values,
-            )
-
-        await self._call(self._tx, body)
+        values = sql.breaker_values(doc, ts)
+        await self._call(self._tx, lambda conn: conn.execute(_SQL.save_breaker, values))
 
     async def load_breaker(self) -> dict[str, Any] | None:
-        rows = await self._call(self._select, "SELECT doc FROM breaker_state WHERE id = 1", ())
+        rows = await self._read(sql.Read(_SQL.load_breaker, ()))
         return codec.from_json(rows[0][0], "breaker state") if rows else None
 
     async def append_audit(self, event: AuditEvent) -> None:
         columns = codec.audit_columns(event)
-
-        def body(conn: sqlite3.Connection) -> None:
-            conn.execute("INSERT INTO audit_events (ts, kind, ticker, data) VALUES (?, ?, ?, ?)", columns)
-
-        await self._call(self._tx, body)
+        await self._call(self._tx, lambda conn: conn.execute(_SQL.insert_audit, columns))
 
     async def record_profile_change(self, name: str, overrides: Mapping[str, Any], ts: datetime) -> None:
         await self.append_audit(codec.profile_event(name, overrides, ts))
@@ -336,22 +230,7 @@ class SqliteStore:
         ticker: str | None = None,
         kinds: Collection[AuditKind] | None = None,
     ) -> list[AuditEvent]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if since is not None:
-            clauses.append("ts >= ?")
-            params.append(codec.format_ts(since, "since"))
-        if ticker is not None:
-            clauses.append("ticker = ?")
-            params.append(ticker)
-        if kinds is not None:
-            if not kinds:
-                return []
-            clauses.append(f"kind IN ({_marks(len(kinds))})")
-            params.extend(AuditKind(k).value for k in kinds)
-        sql = f"SELECT ts, kind, ticker, data FROM audit_events{_where(clauses)} ORDER BY ts, id"
-        rows = await self._call(self._select, sql, params)
-        return [codec.audit_from_row(r) for r in rows]
+        return sql.decode_audit(await self._read(sql.audit_read(_SQL, since, ticker, kinds)))
 
     async def schema_version(self) -> int:
         """The highest migration applied to this file (for diagnostics and tests)."""
@@ -375,7 +254,3 @@ class SqliteStore:
             await asyncio.get_running_loop().run_in_executor(self._pool, self._conn.close)
         finally:
             self._pool.shutdown(wait=True)
-
-
-def _where(clauses: list[str]) -> str:
-    return f" WHERE {' AND '.join(clauses)}" if clauses else ""
