@@ -2,7 +2,11 @@
 
 The app never runs per engine event: a timer pulls ``control.dashboard()`` and applies it inside
 ``batch_update()``, so a slow terminal can never slow detection (the engine does not know the screen
-exists). Halt and kill are App-level priority bindings, handled before any refresh and even under a dialog.
+exists). The snapshot carries rows only; the selected signal's detail (books, ladder, fees, sparkline,
+audit trail) is fetched apart by a worker, ``control.signal_detail(key)``, once per pull and on each move
+of the cursor, latest selection wins: at 2,000 markets the details of every live signal were most of a
+snapshot's megabyte, though only one is ever on screen. Halt and kill are App-level priority bindings,
+handled before any refresh and even under a dialog.
 ``build_app`` is the one factory the CLI (``launch``, ``attach``) and the tests use.
 """
 
@@ -16,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input
+from textual.worker import Worker
 
 from arbtui.app.messages import Selected
 from arbtui.app.screens.confirm import ConfirmScreen
@@ -30,7 +35,7 @@ from arbtui.app.widgets.portfolio import PortfolioTabs
 from arbtui.app.widgets.signals import SignalsTable
 from engine.errors import ArbError
 from engine.runtime.control_api import EngineControl
-from engine.runtime.dashboard import DashboardSnapshot
+from engine.runtime.dashboard import DashboardSnapshot, SignalDetail
 
 PROFILES = ("CONSERVATIVE", "STANDARD", "AGGRESSIVE", "VERY_AGGRESSIVE")
 """In order of risk: a LIVE move to the right asks to confirm."""
@@ -74,8 +79,14 @@ class Dashboard(App[int]):
         self.refresh_hz = refresh_hz
         self.latest: DashboardSnapshot | None = None
         self.selected: str | None = None
+        self.detail: SignalDetail | None = None
+        """The last detail fetched, for ``detail_key`` (it may lag the selection by one fetch)."""
+        self.detail_key: str | None = None
         self.pulls = 0
+        self.detail_fetches = 0
         self._pulling = False
+        self._detail_wanted: str | None = None
+        self._detail_worker: Worker[None] | None = None
         self._last_error = ""
         self.theme = "textual-dark"
 
@@ -103,6 +114,7 @@ class Dashboard(App[int]):
         self.activity = self.query_one(ActivityLog)
         self.signals.focus()
         await self.pull()
+        await self.detail_settled()  # the first picture is whole: its selected signal's detail included
         if self.refresh_hz > 0:
             self.set_interval(1.0 / self.refresh_hz, self.pull, name="dashboard-pull")
 
@@ -127,6 +139,7 @@ class Dashboard(App[int]):
         self.pulls += 1
         if not self._exit:
             self.apply(snap)
+            self.request_detail()
 
     def apply(self, snap: DashboardSnapshot) -> None:
         self.latest = snap
@@ -140,12 +153,58 @@ class Dashboard(App[int]):
             self.activity.show(snap.activity)
 
     def _show_selected(self) -> None:
-        snap = self.latest
-        if snap is None:
+        if self.latest is None:
             return
         row = self.signals.shown.get(self.selected) if self.selected is not None else None
-        detail = snap.detail(self.selected) if self.selected is not None else None
-        self.consensus.show(detail, row)
+        self.consensus.show(self._detail_of(self.selected), row, loading=self.selected != self.detail_key)
+
+    def _detail_of(self, key: str | None) -> SignalDetail | None:
+        return self.detail if key is not None and key == self.detail_key else None
+
+    # -- the selected signal's detail -------------------------------------------------------------------
+
+    def request_detail(self) -> None:
+        """Fetch the selected signal's detail in a worker, unless one is running (it fetches the newest
+        selection when it finishes): the screen never waits on it, and a burst of moves costs one fetch."""
+        self._detail_wanted = self.selected
+        worker = self._detail_worker
+        if worker is None or worker.is_finished:
+            self._detail_worker = self.run_worker(self._fetch_details(), group="detail", exit_on_error=False)
+
+    async def detail_settled(self) -> None:
+        """Wait until the detail of the latest selection is in (mount, and tests that freeze the picture)."""
+        worker = self._detail_worker
+        if worker is not None and not worker.is_finished:
+            await worker.wait()
+
+    async def _fetch_details(self) -> None:
+        """Fetch until the detail for the latest selection is in (latest wins; skipped ones never shown)."""
+        while True:
+            key = self._detail_wanted
+            detail = None
+            if key is not None:
+                try:
+                    detail = await self.control.signal_detail(key)
+                except (ArbError, OSError) as exc:
+                    self._report(f"cannot read the signal's detail: {exc}")
+                    return
+                self.detail_fetches += 1
+            if key == self._detail_wanted:
+                self.detail, self.detail_key = detail, key
+                if not self._exit:
+                    self._show_detail()
+                return
+
+    def _show_detail(self) -> None:
+        self._show_selected()
+        screen = self.screen
+        if isinstance(screen, SignalDetailScreen) and screen.row.key == self.detail_key:
+            screen.show(self.detail)
+
+    def _report(self, message: str) -> None:
+        if message != self._last_error:
+            self._last_error = message
+            self.notify(message, severity="error", timeout=8)
 
     def on_data_table_row_highlighted(self, event: SignalsTable.RowHighlighted) -> None:
         if event.data_table.id == "signals" and event.row_key.value is not None:
@@ -158,6 +217,7 @@ class Dashboard(App[int]):
     def on_selected(self, message: Selected) -> None:
         self.selected = message.key
         self._show_selected()
+        self.request_detail()
 
     # -- commands -------------------------------------------------------------------------------------
 
@@ -244,7 +304,10 @@ class Dashboard(App[int]):
         row = table.shown.get(key)
         if row is None:
             return
-        self.push_screen(SignalDetailScreen(row, self.latest.detail(key)))
+        self.push_screen(SignalDetailScreen(row, self._detail_of(key)))
+        if key != self.detail_key:
+            self.selected = key
+            self.request_detail()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.key_help()))

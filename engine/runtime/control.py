@@ -207,6 +207,9 @@ class ControlServer:
                 snap = await self.engine.dashboard()
                 doc = await asyncio.to_thread(snap.to_json)
                 return Response(True, status=self.status(), dashboard=doc)
+            if request.command == "detail":
+                detail = await self.engine.signal_detail(request.args["key"])
+                return Response(True, status=self.status(), detail=None if detail is None else detail.to_json())
             if request.command != "status":
                 async with self._command_lock:
                     await self._apply(request)

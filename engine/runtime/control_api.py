@@ -2,7 +2,8 @@
 
 The pipeline's ``Engine`` implements :class:`EngineControl`; the control server (``engine.runtime.control``)
 serves any implementation, so the socket, the CLI commands and (later) the dashboard drive one engine through
-one narrow interface instead of reaching into its parts. ``dashboard()`` is the dashboard's fuller picture.
+one narrow interface instead of reaching into its parts. ``dashboard()`` is the dashboard's fuller picture,
+``signal_detail(key)`` the selected signal's consensus pane.
 
 The status document (``snapshot().to_json()``) is JSON-ready: money as decimal strings, never floats, times
 as ISO 8601 UTC, ages as float seconds. ``STATUS_FIELDS`` lists the top-level keys every engine reports and
@@ -29,7 +30,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from engine.runtime.dashboard import DashboardSnapshot
+    from engine.runtime.dashboard import DashboardSnapshot, SignalDetail
 
 STATUS_FIELDS: tuple[str, ...] = (
     "mode",
@@ -73,6 +74,12 @@ class EngineControl(Protocol):
         (``arbtui attach``) fetches it over the control socket as ``DashboardSnapshot.to_json()`` and
         rebuilds it with ``DashboardSnapshot.from_json``. The app calls it about ten times a second.
         """
+        ...
+
+    async def signal_detail(self, key: str) -> SignalDetail | None:
+        """The consensus pane of the signal whose row key is ``key`` (``kind|ticker|side``), or None when it
+        is not live. Apart from ``dashboard()`` so the 10 Hz snapshot carries rows only; the app asks it for
+        the selected signal alone, latest selection wins."""
         ...
 
     async def halt(self, reason: str) -> None:

@@ -9,7 +9,10 @@ Response: ``{"version": 1, "ok": true, "status": {...}}`` or ``{"version": 1, "o
 
 ``dashboard`` (for ``arbtui attach``) is answered with the status and the full dashboard snapshot
 (``{"ok": true, "status": {...}, "dashboard": {...}}``); being the one large answer, it may be up to
-``MAX_DASHBOARD_LINE`` bytes, and only a reader that asked for a dashboard accepts that much.
+``MAX_DASHBOARD_LINE`` bytes, and only a reader that asked for a dashboard accepts that much. It carries
+rows only; ``detail`` (``{"command": "detail", "args": {"key": "edge|TICKER|yes"}}``) is answered with the
+one signal's ``SignalDetail.to_json()`` (``{"ok": true, "status": {...}, "detail": {...}}``), without
+``detail`` when that signal is no longer live.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ COMMAND_ARGS: Mapping[str, tuple[str, ...]] = {
     "resume": (),
     "profile": ("name",),
     "dashboard": (),
+    "detail": ("key",),
 }
 """Each command and the string arguments it requires (no others are accepted)."""
 
@@ -55,12 +59,14 @@ class Request:
 @dataclass(frozen=True, slots=True)
 class Response:
     """``ok`` with the engine's ``status`` after the command, or not ``ok`` with one line in ``error``;
-    a ``dashboard`` request's answer also carries the ``DashboardSnapshot.to_json()`` document."""
+    a ``dashboard`` request's answer also carries the ``DashboardSnapshot.to_json()`` document, a ``detail``
+    request's the ``SignalDetail.to_json()`` one (absent: the signal is not live)."""
 
     ok: bool
     status: Mapping[str, Any] | None = None
     error: str = ""
     dashboard: Mapping[str, Any] | None = None
+    detail: Mapping[str, Any] | None = None
 
 
 def encode_request(request: Request) -> bytes:
@@ -87,6 +93,8 @@ def encode_response(response: Response) -> bytes:
         doc["status"] = response.status
         if response.dashboard is not None:
             doc["dashboard"] = response.dashboard
+        if response.detail is not None:
+            doc["detail"] = response.detail
     else:
         doc["error"] = response.error
     return _line(doc, MAX_LINE if response.dashboard is None else MAX_DASHBOARD_LINE)
@@ -108,7 +116,10 @@ def decode_response(line: bytes, *, limit: int = MAX_LINE) -> Response:
     dashboard = doc.get("dashboard")
     if dashboard is not None and not isinstance(dashboard, dict):
         raise ControlProtocolError("response: field 'dashboard' must be an object")
-    return Response(True, status=status, dashboard=dashboard)
+    detail = doc.get("detail")
+    if detail is not None and not isinstance(detail, dict):
+        raise ControlProtocolError("response: field 'detail' must be an object")
+    return Response(True, status=status, dashboard=dashboard, detail=detail)
 
 
 def to_wire(value: Any) -> Any:

@@ -1,10 +1,15 @@
-"""``DashboardSnapshot``: everything the operator's dashboard shows, as one immutable value.
+"""``DashboardSnapshot``: what the operator's dashboard panes show, as one immutable value; and
+``SignalDetail``: the consensus pane of one signal, fetched on its own.
 
-The engine builds it from its own state with the pure functions of :mod:`engine.runtime.dashboard_build`;
-the Textual app only renders it (``arbtui/`` never computes a price, a fee or a decision). It crosses the
-control socket for ``arbtui attach`` as JSON: :meth:`DashboardSnapshot.to_json` and
-:meth:`DashboardSnapshot.from_json` round-trip exactly (money and prices as decimal strings, never floats;
-times as ISO 8601 UTC), and ``from_json`` refuses a malformed document with one line naming the field.
+The engine builds both from its own state with the pure functions of :mod:`engine.runtime.dashboard_build`;
+the Textual app only renders them (``arbtui/`` never computes a price, a fee or a decision). The snapshot is
+pulled about ten times a second, so it carries rows only: the per-signal detail (books, ladder, fees, edge
+history, hedges, audit trail) of hundreds of live signals made it 1 MB and more at 2,000 markets, though the
+screen shows one. The app asks ``signal_detail(key)`` for the selected signal alone.
+
+Both cross the control socket for ``arbtui attach`` as JSON: ``to_json`` and ``from_json`` round-trip
+exactly (money and prices as decimal strings, never floats; times as ISO 8601 UTC), and ``from_json``
+refuses a malformed document with one line naming the field.
 
 Ages are seconds computed by the engine from its own clock at ``ts``, so a pinned clock gives a picture
 that never moves (the dashboard's snapshot tests rely on it).
@@ -110,6 +115,15 @@ class SignalDetail:
     audit: tuple[str, ...] = ()
     """What the engine did about this signal (first seen, orders, refusals), oldest first."""
 
+    def to_json(self) -> dict[str, Any]:
+        out = _encode(self)
+        assert isinstance(out, dict)
+        return out
+
+    @classmethod
+    def from_json(cls, doc: object) -> SignalDetail:
+        return _decode_dataclass(cls, doc, "detail")
+
 
 @dataclass(frozen=True, slots=True)
 class FeedLine:
@@ -196,7 +210,8 @@ class ActivityLine:
 
 @dataclass(frozen=True, slots=True)
 class DashboardSnapshot:
-    """The whole dashboard at ``ts``. Built by the engine, rendered by the app, sent by the control socket."""
+    """The dashboard's panes at ``ts`` (the selected signal's detail apart). Built by the engine, rendered by
+    the app, sent by the control socket."""
 
     ts: datetime
     mode: str
@@ -215,7 +230,6 @@ class DashboardSnapshot:
     lag_p50_ms: float
     lag_p99_ms: float
     signals: tuple[SignalRow, ...]
-    details: tuple[SignalDetail, ...]
     positions: tuple[PositionRow, ...]
     orders: tuple[OrderRow, ...]
     fills: tuple[FillRow, ...]
@@ -224,12 +238,6 @@ class DashboardSnapshot:
     """Orders resting on the exchange now: what a kill would cancel."""
     fills_total: int = 0
     markets_mapped: int = 0
-
-    def detail(self, key: str) -> SignalDetail | None:
-        for d in self.details:
-            if d.key == key:
-                return d
-        return None
 
     def to_json(self) -> dict[str, Any]:
         out = _encode(self)

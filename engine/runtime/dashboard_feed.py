@@ -3,9 +3,10 @@
 The engine tells a :class:`DashboardMemory` about its events, refusals and signal changes as they happen
 (constant-time appends into bounded buffers, nothing else), samples edges on its snapshot cadence, and on
 ``dashboard()`` :func:`collect` reads the engine's current state through the pure builders of
-:mod:`engine.runtime.dashboard_build`. Orders and fills come from the store, read at most once a second
-however often the dashboard asks (and at once after an order, fill or kill), so a fast screen never loads
-the store.
+:mod:`engine.runtime.dashboard_build` (rows only, pulled ten times a second); :func:`detail_of` builds the
+one signal's detail the app asks for when the operator selects it. Orders and fills come from the store,
+read at most once a second however often the dashboard asks (and at once after an order, fill or kill), so a
+fast screen never loads the store.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from engine.runtime.dashboard import (
     OrderRow,
     Rejection,
     ShardLine,
+    SignalDetail,
 )
 from engine.runtime.dashboard_build import (
     History,
@@ -98,8 +100,39 @@ async def refresh_tables(engine: Engine, now_s: float) -> None:
     memory.fills_total = len(fills)
 
 
+def signal_key(key: str) -> SignalKey | None:
+    """The engine's key of a signal from the dashboard's row key (``kind|ticker|side``); None if malformed."""
+    parts = key.split("|")
+    if len(parts) != 3 or not all(parts):
+        return None
+    return parts[0], parts[1], parts[2]
+
+
+def detail_of(engine: Engine, key: str, now: datetime) -> SignalDetail | None:
+    """The consensus pane of the live signal ``key`` at ``now``; None when it is not live (gone, or never
+    was), which the pane shows as gone rather than as an error."""
+    found = signal_key(key)
+    signal = None if found is None else engine.pipeline.live.get(found)
+    if signal is None or found is None:
+        return None
+    pipeline = engine.pipeline
+    memory = engine.dashboard_memory
+    match = pipeline.universe.mapping.matches.get(signal.ticker)
+    event = None if match is None else pipeline.events.get(match.odds_event_id)
+    return signal_detail(
+        signal,
+        event=event,
+        match=match,
+        book=pipeline.books.get(signal.ticker),
+        profile=pipeline.profile,
+        history=memory.history.get(found, ()),
+        audit=audit_trail(memory.activity, signal.tickers or (signal.ticker,)),
+        now=now,
+    )
+
+
 def collect(engine: Engine, now: datetime) -> DashboardSnapshot:
-    """The whole dashboard from the engine's state at ``now`` (synchronous: one consistent picture)."""
+    """The dashboard's panes from the engine's state at ``now`` (synchronous: one consistent picture)."""
     memory = engine.dashboard_memory
     pipeline = engine.pipeline
     markets = pipeline.board.markets
@@ -113,23 +146,6 @@ def collect(engine: Engine, now: datetime) -> DashboardSnapshot:
     live = pipeline.live
     rows = signal_rows(live, pipeline.first_seen, memory.gone, names, now)
     activity = tuple(memory.activity)
-    details = []
-    for key, signal in live.items():
-        match = matches.get(signal.ticker)
-        event = None if match is None else pipeline.events.get(match.odds_event_id)
-        tickers = signal.tickers or (signal.ticker,)
-        details.append(
-            signal_detail(
-                signal,
-                event=event,
-                match=match,
-                book=pipeline.books.get(signal.ticker),
-                profile=pipeline.profile,
-                history=memory.history.get(key, ()),
-                audit=audit_trail(activity, tickers),
-                now=now,
-            )
-        )
     guard = engine.desk.guard
     ledger = engine.desk.ledger
 
@@ -157,7 +173,6 @@ def collect(engine: Engine, now: datetime) -> DashboardSnapshot:
         lag_p50_ms=lag.p50_ms,
         lag_p99_ms=lag.p99_ms,
         signals=rows,
-        details=tuple(details),
         positions=position_rows(ledger, mark, guard.state.reducing_events),
         orders=memory.orders,
         fills=memory.fills,

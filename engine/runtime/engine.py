@@ -35,8 +35,8 @@ from engine.markets.odds import OddsEvent, parse_odds_event
 from engine.portfolio.ledger import LedgerError
 from engine.risk.limits import RiskLimits
 from engine.risk.proposal import FeedState
-from engine.runtime.dashboard import DashboardSnapshot
-from engine.runtime.dashboard_feed import DashboardMemory, collect, refresh_tables
+from engine.runtime.dashboard import DashboardSnapshot, SignalDetail
+from engine.runtime.dashboard_feed import DashboardMemory, collect, detail_of, refresh_tables
 from engine.runtime.datawatch import Check, FeedFacts, MismatchWatch, book_top, feed_verdict, ticker_prices
 from engine.runtime.desk import Desk, MarketInfo
 from engine.runtime.health import FeedMonitor
@@ -604,6 +604,11 @@ class Engine:
         store at most once a second)."""
         await refresh_tables(self, self.monotonic())
         return collect(self, self.clock.now())
+
+    async def signal_detail(self, key: str) -> SignalDetail | None:
+        """The selected signal's consensus pane (books, ladder, fees, edge history, hedges, audit trail);
+        None once it is no longer live."""
+        return detail_of(self, key, self.clock.now())
 
     # -- what the desk asks (engine.runtime.desk.MarketFacts) ------------------------------------------
 

@@ -5,8 +5,11 @@ server engine without restarting it.
 The dashboard asks for a snapshot about ten times a second; each ask is one ``dashboard`` request on one
 long-lived connection (concurrent asks share the request in flight), and the answer is parsed and rebuilt
 with ``DashboardSnapshot.from_json`` on a worker thread so a large board never stalls the screen's loop.
-Commands (halt, kill, resume, profile) each take a fresh connection of their own: a halt never queues
-behind a snapshot being read. Anything that goes wrong is an :class:`~engine.errors.ArbError` with one line
+The selected signal's detail (``signal_detail``) has a long-lived connection of its own, one request at a
+time, so it never waits behind a snapshot and a snapshot never waits behind it; a caller that gives up
+(the app asks again for a newer selection) leaves its request to finish, so no stale answer is left on
+the connection. Commands (halt, kill, resume, profile) each take a fresh connection of their own: a halt
+never queues behind a snapshot being read. Anything that goes wrong is an :class:`~engine.errors.ArbError` with one line
 naming it (the engine stopped, it refused, it did not answer in time); the next ask reconnects.
 """
 
@@ -36,7 +39,7 @@ from engine.runtime.control_protocol import (
     decode_response,
     encode_request,
 )
-from engine.runtime.dashboard import DashboardSnapshot
+from engine.runtime.dashboard import DashboardSnapshot, SignalDetail
 from engine.runtime.instance import InstanceInfo
 
 DASHBOARD_TIMEOUT_S = 15.0
@@ -106,6 +109,9 @@ class RemoteEngine:
         self.command_timeout_s = command_timeout_s
         self._info: InstanceInfo | None = None
         self._poll: _Connection | None = None
+        self._detail: _Connection | None = None
+        self._detail_lock = asyncio.Lock()
+        self._detail_tasks: set[asyncio.Task[SignalDetail | None]] = set()
         self._in_flight: asyncio.Task[DashboardSnapshot] | None = None
         self._status: RemoteStatus | None = None
         self._latest: DashboardSnapshot | None = None
@@ -126,7 +132,14 @@ class RemoteEngine:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, ArbError):
                 await task
+        for pending in list(self._detail_tasks):
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ArbError):
+                await pending
         await self._drop()
+        detail, self._detail = self._detail, None
+        if detail is not None:
+            await detail.close()
 
     async def __aenter__(self) -> RemoteEngine:
         await self.start()
@@ -154,6 +167,18 @@ class RemoteEngine:
     def latest(self) -> DashboardSnapshot | None:
         """The last snapshot received, without asking again."""
         return self._latest
+
+    async def signal_detail(self, key: str) -> SignalDetail | None:
+        """The signal ``key``'s consensus pane, fetched now on the detail connection; None if not live."""
+        task = asyncio.ensure_future(self._fetch_detail(key))
+        self._detail_tasks.add(task)
+        task.add_done_callback(self._detail_done)
+        return await asyncio.shield(task)
+
+    def _detail_done(self, task: asyncio.Task[SignalDetail | None]) -> None:
+        self._detail_tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a caller that gave up never leaves an unread error behind
 
     async def halt(self, reason: str) -> None:
         await self._command(Request("halt", {"reason": reason}))
@@ -204,6 +229,30 @@ class RemoteEngine:
         self._latest = snap
         return snap
 
+    async def _fetch_detail(self, key: str) -> SignalDetail | None:
+        request = Request("detail", {"key": key})
+        async with self._detail_lock:
+            line = b""
+            for attempt in (1, 2):  # as for snapshots: a kept connection the engine closed is retried fresh
+                fresh = self._detail is None
+                if self._detail is None:
+                    self._detail = await self._connect(MAX_LINE, self.command_timeout_s)
+                line = await self._ask(self._detail, request, self.command_timeout_s, keep=True)
+                if line or fresh or attempt == 2:
+                    break
+            if not line:  # _ask dropped the connection: the next ask opens a fresh one
+                raise self._gone("closed the connection without answering the detail request")
+        response = _decode(line, MAX_LINE)
+        if not response.ok or response.status is None:
+            raise RemoteRefusedError(response.error or "the engine refused the signal's detail")
+        self._status = RemoteStatus(response.status)
+        if response.detail is None:
+            return None
+        try:
+            return SignalDetail.from_json(response.detail)
+        except ArbError as exc:
+            raise RemoteEngineError(f"unreadable signal detail from the engine: {exc}") from None
+
     async def _command(self, request: Request) -> None:
         conn = await self._connect(MAX_LINE, self.command_timeout_s)
         try:
@@ -239,6 +288,8 @@ class RemoteEngine:
     async def _drop_conn(self, conn: _Connection, keep: bool) -> None:
         if keep and conn is self._poll:
             self._poll = None
+        if keep and conn is self._detail:
+            self._detail = None
         await conn.close()
 
     async def _drop(self) -> None:

@@ -4,10 +4,12 @@ and the simulator's exchange are checked, not the screen alone."""
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from textual.widgets import Static
 
 from arbtui.app.app import Dashboard, build_app
@@ -19,7 +21,7 @@ from engine.execution.ids import client_order_id
 from engine.execution.model import Action, Mode, OrderIntent, OrderState, TimeInForce
 from engine.execution.proposals import proposal_for
 from engine.risk.state import BreakerMode
-from engine.runtime.dashboard import DashboardSnapshot
+from engine.runtime.dashboard import DashboardSnapshot, SignalDetail
 from engine.runtime.dashboard_build import key_text
 from tests.ui.kit import Demo, frozen_demo
 
@@ -167,6 +169,7 @@ async def test_enter_shows_the_selected_signal_s_consensus(tmp_path: Path) -> No
             assert key is not None
             await pilot.press("enter")
             await pilot.pause()
+            await app.detail_settled()
             screen = app.screen
             assert isinstance(screen, SignalDetailScreen) and screen.row.key == key
             signal = next(s for k, s in demo.engine.pipeline.live.items() if key_text(k) == key)
@@ -177,6 +180,26 @@ async def test_enter_shows_the_selected_signal_s_consensus(tmp_path: Path) -> No
             await pilot.press("escape")
             await pilot.pause()
             assert not isinstance(app.screen, SignalDetailScreen)
+
+
+async def test_the_consensus_pane_follows_the_cursor_with_the_selected_signal_s_detail(tmp_path: Path) -> None:
+    async with frozen_demo(tmp_path) as demo:
+        app = quiet(demo)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            first = table(app).selected_key()
+            assert first is not None and app.detail is not None and app.detail_key == first  # mount waited
+            await pilot.press(*["down"] * 3)
+            await pilot.pause()
+            await app.detail_settled()
+            key = table(app).selected_key()
+            assert key is not None and key != first
+            assert app.detail is not None and app.detail_key == key == app.detail.key
+            assert app.detail == await demo.engine.signal_detail(key)
+            console = Console(width=200, record=True, file=io.StringIO())
+            console.print(app.query_one("#consensus-body", Static).content)
+            body = console.export_text()
+            assert table(app).shown[key].market in body and "consensus" in body
 
 
 async def test_filter_by_league_and_kind(tmp_path: Path) -> None:
@@ -219,5 +242,11 @@ async def test_q_exits_and_the_store_holds_every_fill(tmp_path: Path) -> None:
 async def test_the_snapshot_crosses_json_unchanged(tmp_path: Path) -> None:
     async with frozen_demo(tmp_path) as demo:
         snap = await demo.engine.dashboard()
-        assert snap.signals and snap.details and snap.fills
+        assert snap.signals and snap.fills
         assert DashboardSnapshot.from_json(snap.to_json()) == snap
+        for row in snap.signals:  # each live signal's detail, asked for apart, crosses unchanged too
+            detail = await demo.engine.signal_detail(row.key)
+            assert detail is not None and detail.key == row.key and detail.ticker == row.ticker
+            assert SignalDetail.from_json(detail.to_json()) == detail
+        assert await demo.engine.signal_detail("edge|KXNOSUCH-1|yes") is None
+        assert await demo.engine.signal_detail("not a key") is None

@@ -32,8 +32,10 @@ from engine.runtime.control_client import NoEngineError
 from engine.runtime.control_protocol import (
     MAX_DASHBOARD_LINE,
     ControlProtocolError,
+    Request,
     Response,
     decode_response,
+    encode_request,
     encode_response,
 )
 from engine.runtime.dashboard import (
@@ -144,47 +146,6 @@ def full_snapshot() -> DashboardSnapshot:
                 gone=True,
             ),
         ),
-        details=(
-            SignalDetail(
-                key,
-                "KXNBAGAME-26DEC01LALBOS-LAL",
-                "yes",
-                0.5312345678901234,
-                3,
-                quotes=(
-                    BookQuote("draftkings", "Los Angeles Lakers", Decimal("-115"), 0.5221, 12.5, False, True),
-                    BookQuote("fanduel", "Los Angeles Lakers", None, None, None, True, False),
-                ),
-                yes_asks=(
-                    LadderLevel(Decimal("0.4200"), Decimal("5.00"), True),
-                    LadderLevel(Decimal("0.43"), Decimal("100")),
-                ),
-                no_asks=(LadderLevel(Decimal("0.5900"), Decimal("12.50")),),
-                count=12,
-                limit_price=Decimal("0.4300"),
-                cost=Decimal("5.0400"),
-                fees=Decimal("0.2100"),
-                edge_history=(0.01, 0.0234, 0.067890),
-                audit=("15:00:00 signal edge first seen", "15:00:01 order PAPER buy 12 YES -> filled"),
-            ),
-            SignalDetail(
-                arb_key,
-                "KXNHLGAME-26DEC01TORMTL-TOR",
-                "no",
-                None,
-                2,
-                hedges=(
-                    HedgeLine(
-                        "betmgm",
-                        "Toronto Maple Leafs",
-                        Decimal("-1.5"),
-                        Decimal("+145"),
-                        Decimal("2.4500"),
-                        Decimal("16.326531"),
-                    ),
-                ),
-            ),
-        ),
         positions=(
             PositionRow(
                 "KXNBAGAME-26DEC01LALBOS-LAL",
@@ -234,14 +195,87 @@ def full_snapshot() -> DashboardSnapshot:
     )
 
 
+def full_details() -> tuple[SignalDetail, SignalDetail]:
+    """Two signals' consensus panes, with the same codec traps: an ``edge`` with books, ladder and audit
+    trail, an ``arb`` with a hedge and no consensus."""
+    key = "edge|KXNBAGAME-26DEC01LALBOS-LAL|yes"
+    arb_key = "arb|KXNHLGAME-26DEC01TORMTL-TOR|no"
+    return (
+        SignalDetail(
+            key,
+            "KXNBAGAME-26DEC01LALBOS-LAL",
+            "yes",
+            0.5312345678901234,
+            3,
+            quotes=(
+                BookQuote("draftkings", "Los Angeles Lakers", Decimal("-115"), 0.5221, 12.5, False, True),
+                BookQuote("fanduel", "Los Angeles Lakers", None, None, None, True, False),
+            ),
+            yes_asks=(
+                LadderLevel(Decimal("0.4200"), Decimal("5.00"), True),
+                LadderLevel(Decimal("0.43"), Decimal("100")),
+            ),
+            no_asks=(LadderLevel(Decimal("0.5900"), Decimal("12.50")),),
+            count=12,
+            limit_price=Decimal("0.4300"),
+            cost=Decimal("5.0400"),
+            fees=Decimal("0.2100"),
+            edge_history=(0.01, 0.0234, 0.067890),
+            audit=("15:00:00 signal edge first seen", "15:00:01 order PAPER buy 12 YES -> filled"),
+        ),
+        SignalDetail(
+            arb_key,
+            "KXNHLGAME-26DEC01TORMTL-TOR",
+            "no",
+            None,
+            2,
+            hedges=(
+                HedgeLine(
+                    "betmgm",
+                    "Toronto Maple Leafs",
+                    Decimal("-1.5"),
+                    Decimal("+145"),
+                    Decimal("2.4500"),
+                    Decimal("16.326531"),
+                ),
+            ),
+        ),
+    )
+
+
 def test_a_full_snapshot_round_trips_exactly() -> None:
     snap = full_snapshot()
     back = through_the_wire(snap)
     assert back == snap
     assert exact(back) == exact(snap)
     assert str(back.signals[0].ask) == "0.4200" and isinstance(back.signals[0].ask, Decimal)
-    assert back.details[0].yes_asks[0].taken and back.details[1].hedges[0].american == Decimal("145")
-    assert back.detail("arb|KXNHLGAME-26DEC01TORMTL-TOR|no") == snap.details[1]
+    assert "details" not in snap.to_json()  # rows only: each signal's detail is asked for apart
+
+
+def detail_through_the_wire(detail: SignalDetail) -> SignalDetail:
+    """A ``detail`` answer's bytes and back, as the engine sends it and the viewer reads it."""
+    line = encode_response(Response(True, status={"mode": "PAPER"}, detail=detail.to_json()))
+    response = decode_response(line)
+    assert response.ok and response.detail is not None and response.dashboard is None
+    return SignalDetail.from_json(response.detail)
+
+
+def test_a_signal_detail_round_trips_exactly() -> None:
+    for detail in full_details():
+        back = detail_through_the_wire(detail)
+        assert exact(back) == exact(detail)
+    edge, arb = (detail_through_the_wire(d) for d in full_details())
+    assert edge.yes_asks[0].taken and str(edge.yes_asks[0].price) == "0.4200" and edge.edge_history[-1] == 0.06789
+    assert arb.hedges[0].american == Decimal("145") and arb.consensus is None
+
+
+def test_a_malformed_signal_detail_is_refused_naming_the_field() -> None:
+    doc = full_details()[0].to_json()
+    doc["yes_asks"][0]["price"] = 0.42
+    with pytest.raises(ArbError, match=r"detail\.yes_asks\[0\]\.price"):
+        SignalDetail.from_json(doc)
+    with pytest.raises(ControlProtocolError, match="'detail' must be an object"):
+        decode_response(b'{"version": 1, "ok": true, "status": {}, "detail": [1]}\n')
 
 
 def test_money_never_travels_as_a_float() -> None:
@@ -314,6 +348,12 @@ def test_any_snapshot_round_trips_exactly(snap: DashboardSnapshot) -> None:
     assert exact(through_the_wire(snap)) == exact(snap)
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(strategy_for(SignalDetail))
+def test_any_signal_detail_round_trips_exactly(detail: SignalDetail) -> None:
+    assert exact(detail_through_the_wire(detail)) == exact(detail)
+
+
 # -- a real RemoteEngine over a real socket ---------------------------------------------------------------
 
 
@@ -323,6 +363,15 @@ class DashboardEngine(StateEngine):
     def __init__(self) -> None:
         super().__init__()
         self.dashboards = 0
+        self.detail_asks: list[str] = []
+        self.detail_gate: asyncio.Event | None = None
+        """When set, a detail request waits on it (a slow engine)."""
+
+    async def signal_detail(self, key: str) -> SignalDetail | None:
+        self.detail_asks.append(key)
+        if self.detail_gate is not None:
+            await self.detail_gate.wait()
+        return next((d for d in full_details() if d.key == key), None)
 
     async def dashboard(self) -> DashboardSnapshot:
         self.dashboards += 1
@@ -443,3 +492,52 @@ async def test_no_engine_and_a_stopped_engine_are_one_line(base: Path, engine: D
         lock.release()
     with pytest.raises(NoEngineError):
         await remote.dashboard()
+
+
+async def test_remote_engine_reads_one_signal_s_exact_detail(
+    base: Path, engine: DashboardEngine, served: ControlServer
+) -> None:
+    async with RemoteEngine(base / "data") as remote:
+        edge, arb = full_details()
+        assert exact(await remote.signal_detail(arb.key)) == exact(arb)
+        assert exact(await remote.signal_detail(edge.key)) == exact(edge)
+        assert await remote.signal_detail("edge|KXNOTLIVE-1|yes") is None  # gone: no detail, not an error
+        assert remote.snapshot().to_json()["breaker"]["state"] == "active"
+        assert engine.detail_asks == [arb.key, edge.key, "edge|KXNOTLIVE-1|yes"]
+
+
+async def test_a_detail_never_waits_behind_a_snapshot_nor_a_halt_behind_a_detail(
+    base: Path, engine: DashboardEngine, served: ControlServer
+) -> None:
+    async with RemoteEngine(base / "data") as remote:
+        engine.detail_gate = asyncio.Event()
+        slow = asyncio.ensure_future(remote.signal_detail(full_details()[0].key))
+        while not engine.detail_asks:
+            await asyncio.sleep(0.01)
+        assert (await remote.dashboard()).profile == "STANDARD"  # the snapshot's connection is free
+        await remote.halt("operator pressed h")
+        assert engine.calls == ["halt:operator pressed h"] and not slow.done()
+        engine.detail_gate.set()
+        assert (await slow) == full_details()[0]
+
+
+async def test_a_caller_that_gives_up_leaves_no_stale_answer_on_the_connection(
+    base: Path, engine: DashboardEngine, served: ControlServer
+) -> None:
+    async with RemoteEngine(base / "data") as remote:
+        edge, arb = full_details()
+        engine.detail_gate = asyncio.Event()
+        first = asyncio.ensure_future(remote.signal_detail(edge.key))
+        while not engine.detail_asks:
+            await asyncio.sleep(0.01)
+        first.cancel()  # the operator moved on: the app asks for the newer selection
+        second = asyncio.ensure_future(remote.signal_detail(arb.key))
+        engine.detail_gate.set()
+        assert exact(await second) == exact(arb)  # the edge's answer was read by its own request, not this one
+        assert first.cancelled()
+        assert engine.detail_asks == [edge.key, arb.key]
+
+
+def test_a_detail_request_needs_its_key() -> None:
+    with pytest.raises(ControlProtocolError, match="detail: argument 'key' must be a non-empty string"):
+        encode_request(Request("detail"))

@@ -1,10 +1,14 @@
-"""``enter`` on a signal: its consensus, ladder, fees, hedges and the full audit trail of what was done."""
+"""``enter`` on a signal: its consensus, ladder, fees, hedges and the full audit trail of what was done.
+
+The detail is fetched apart from the dashboard's snapshot (``EngineControl.signal_detail``); the screen
+opens at once with what the app has and repaints when the app's worker brings a newer one (:meth:`show`).
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -23,14 +27,26 @@ class SignalDetailScreen(ModalScreen[None]):
         super().__init__()
         self.row = row
         self.detail = detail
+        self.loading = detail is None
+        """No detail yet: the app's worker is fetching it."""
 
-    def compose(self) -> ComposeResult:
+    def body(self) -> RenderableType:
         title = Text(f"{self.row.kind} · {self.row.ticker} · {self.row.side.upper()}\n", style="bold")
         audit = Text("\nAudit trail\n", style="bold")
         lines = self.detail.audit if self.detail is not None else ()
         audit.append("\n".join(lines) if lines else "nothing done about this signal yet", style="")
+        return Group(title, consensus_renderable(self.detail, self.row, loading=self.loading), audit)
+
+    def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-dialog"):
-            yield Static(Group(title, consensus_renderable(self.detail, self.row), audit), id="detail-body")
+            yield Static(self.body(), id="detail-body")
+
+    def show(self, detail: SignalDetail | None) -> None:
+        """A newer detail of this signal (None: it is no longer live)."""
+        if detail == self.detail and not self.loading:
+            return
+        self.detail, self.loading = detail, False
+        self.query_one("#detail-body", Static).update(self.body())
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -50,10 +50,17 @@ def ladder_table(detail: SignalDetail) -> Table:
     return table
 
 
-def consensus_renderable(detail: SignalDetail | None, row: SignalRow | None) -> RenderableType:
+def consensus_renderable(
+    detail: SignalDetail | None, row: SignalRow | None, *, loading: bool = False
+) -> RenderableType:
+    """The pane's text; ``loading``: the selected signal's detail has been asked for and is not in yet."""
     if detail is None or row is None:
         if row is not None and row.gone:
             return Text(f"{row.market}: this signal has gone", style="dim")
+        if row is not None and loading:
+            return Text(f"{row.market}: reading its books and ladder…", style="dim")
+        if row is not None:
+            return Text(f"{row.market}: no longer live", style="dim")
         return Text("Select a signal to see its book consensus.", style="dim")
     head = Text()
     head.append(f"{row.game} · {row.market} · {row.side.upper()}\n", style="bold")
@@ -89,12 +96,12 @@ class ConsensusPane(VerticalScroll):
         yield Static(id="consensus-body")
         yield Sparkline([], id="edge-sparkline")
 
-    def show(self, detail: SignalDetail | None, row: SignalRow | None) -> None:
-        shown = (detail, None if row is None else (row.key, row.gone))
+    def show(self, detail: SignalDetail | None, row: SignalRow | None, *, loading: bool = False) -> None:
+        shown = (detail, None if row is None else (row.key, row.gone), loading)
         if self._shown == shown:
             return
         self._shown = shown
-        self.query_one("#consensus-body", Static).update(consensus_renderable(detail, row))
+        self.query_one("#consensus-body", Static).update(consensus_renderable(detail, row, loading=loading))
         spark = self.query_one("#edge-sparkline", Sparkline)
         spark.data = list(detail.edge_history) if detail is not None else []
         spark.display = detail is not None and len(detail.edge_history) > 1
