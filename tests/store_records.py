@@ -7,16 +7,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from engine.detection.signals import Side
+from engine.bench.records import sample_fill, sample_intent
 from engine.execution.model import (
-    Action,
     FillRecord,
-    Mode,
     OrderIntent,
     OrderRecord,
     OrderState,
     SettlementRecord,
-    TimeInForce,
 )
 
 T0 = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
@@ -25,23 +22,9 @@ EVENT = "KXNFLGAME-26NOV26BUFKC"
 
 
 def intent(cid: str = "c1", seconds: float = 0, base: datetime = T0, **changes: Any) -> OrderIntent:
-    base = OrderIntent(
-        client_order_id=cid,
-        ticker=TICKER,
-        event_ticker=EVENT,
-        league="NFL",
-        side=Side.YES,
-        action=Action.BUY,
-        count=10,
-        limit_price=Decimal("0.42"),
-        time_in_force=TimeInForce.IOC,
-        mode=Mode.PAPER,
-        created_at=base + timedelta(seconds=seconds),
-        signal_key="sig-1",
-        attempt=0,
-        exchange_index=3,
-    )
-    return replace(base, **changes)
+    at = base + timedelta(seconds=seconds)
+    sample = sample_intent(cid, at, ticker=TICKER, event_ticker=EVENT, signal_key="sig-1", attempt=0, exchange_index=3)
+    return replace(sample, **changes)
 
 
 def advanced(
@@ -51,19 +34,8 @@ def advanced(
 
 
 def fill(fill_id: str = "f1", cid: str = "c1", seconds: float = 1, base: datetime = T0, **changes: Any) -> FillRecord:
-    base = FillRecord(
-        fill_id=fill_id,
-        client_order_id=cid,
-        ticker=TICKER,
-        side=Side.YES,
-        action=Action.BUY,
-        count=4,
-        price=Decimal("0.41"),
-        fee=Decimal("0.07"),
-        ts=base + timedelta(seconds=seconds),
-        mode=Mode.PAPER,
-    )
-    return replace(base, **changes)
+    sample = sample_fill(fill_id, cid, base + timedelta(seconds=seconds), ticker=TICKER, count=4, price=Decimal("0.41"))
+    return replace(sample, **changes)
 
 
 def settlement(

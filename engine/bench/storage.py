@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from engine.detection.signals import Side
-from engine.execution.model import Action, FillRecord, Mode, OrderIntent, OrderState, TimeInForce
+from engine.bench.records import sample_fill, sample_intent
+from engine.bench.stats import percentile
+from engine.execution.model import OrderIntent, OrderState
 from engine.store.base import Store, StoreError
 from engine.store.location import POSTGRES_SCHEMES, redact_url
 
@@ -36,26 +37,8 @@ LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 _T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def _intent(i: int) -> OrderIntent:
-    return OrderIntent(
-        client_order_id=f"bench-{i}",
-        ticker="KXNFLGAME-26JAN01BENCH-AAA",
-        event_ticker="KXNFLGAME-26JAN01BENCH",
-        league="NFL",
-        side=Side.YES,
-        action=Action.BUY,
-        count=10,
-        limit_price=Decimal("0.42"),
-        time_in_force=TimeInForce.IOC,
-        mode=Mode.PAPER,
-        created_at=_T0 + timedelta(milliseconds=i),
-        signal_key=f"bench-signal-{i}",
-    )
+    return sample_intent(f"bench-{i}", _T0 + timedelta(milliseconds=i))
 
 
 async def write_orders(store: Store, orders: int) -> dict[str, Any]:
@@ -74,8 +57,7 @@ async def write_orders(store: Store, orders: int) -> dict[str, Any]:
         at = record.updated_at
         sent = replace(record, state=OrderState.SENT, updated_at=at + timedelta(microseconds=1))
         await timed(store.update_order(sent))
-        fill = FillRecord(f"bench-fill-{i}", record.client_order_id, record.intent.ticker, Side.YES, Action.BUY, 10,
-                          Decimal("0.42"), Decimal("0.07"), at + timedelta(microseconds=2), Mode.PAPER)  # fmt: skip
+        fill = sample_fill(f"bench-fill-{i}", record.client_order_id, at + timedelta(microseconds=2))
         await timed(store.record_fill(fill))
         done = replace(sent, state=OrderState.FILLED, updated_at=at + timedelta(microseconds=3), filled_count=10,
                        filled_cost=Decimal("4.20"), fees=Decimal("0.07"))  # fmt: skip
@@ -87,7 +69,7 @@ async def write_orders(store: Store, orders: int) -> dict[str, Any]:
         "commits_per_s": round(len(latencies_us) / elapsed, 1) if elapsed > 0 else 0.0,
         "orders_per_s": round(orders / elapsed, 1) if elapsed > 0 else 0.0,
         "commit_p50_us": round(statistics.median(latencies_us), 1),
-        "commit_p99_us": round(_percentile(latencies_us, 0.99), 1),
+        "commit_p99_us": round(percentile(latencies_us, 0.99), 1),
     }
 
 

@@ -16,8 +16,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from engine.detection.signals import Side
-from engine.execution.model import Action, Mode, OrderIntent, OrderRecord, OrderState, TimeInForce
+from engine.bench.records import sample_intent
+from engine.bench.stats import percentile
+from engine.execution.model import OrderIntent, OrderRecord, OrderState
 from engine.store.sqlite import SqliteStore
 
 STORE_ORDERS = 200
@@ -26,26 +27,8 @@ STORE_ORDERS = 200
 _T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def _intent(i: int) -> OrderIntent:
-    return OrderIntent(
-        client_order_id=f"bench-{i}",
-        ticker="KXNFLGAME-26JAN01BENCH-AAA",
-        event_ticker="KXNFLGAME-26JAN01BENCH",
-        league="NFL",
-        side=Side.YES,
-        action=Action.BUY,
-        count=10,
-        limit_price=Decimal("0.42"),
-        time_in_force=TimeInForce.IOC,
-        mode=Mode.PAPER,
-        created_at=_T0 + timedelta(milliseconds=i),
-        signal_key=f"bench-signal-{i}",
-    )
+    return sample_intent(f"bench-{i}", _T0 + timedelta(milliseconds=i))
 
 
 async def bench_store(orders: int = STORE_ORDERS, directory: Path | None = None) -> dict[str, Any]:
@@ -80,7 +63,7 @@ async def bench_store(orders: int = STORE_ORDERS, directory: Path | None = None)
         "writes": writes,
         "writes_per_s": round(writes / elapsed, 1) if elapsed > 0 else 0.0,
         "write_p50_us": round(statistics.median(latencies_us), 1) if latencies_us else 0.0,
-        "write_p99_us": round(_percentile(latencies_us, 0.99), 1) if latencies_us else 0.0,
+        "write_p99_us": round(percentile(latencies_us, 0.99), 1) if latencies_us else 0.0,
         "journal_mode": durability["journal_mode"],
         "synchronous": durability["synchronous"],
         "write": "one transaction: order row + audit event, synced before returning",
