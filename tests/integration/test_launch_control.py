@@ -15,18 +15,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from launch_kit import CLI, Launched, private_home
 
 from arbtui.cli import main
 from engine.config.profiles import PROFILES, ProfileName
@@ -43,71 +40,11 @@ WAIT_S = 45.0
 
 @pytest.fixture
 def home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A short private directory (the control socket's path must fit in 107 bytes) that this process and
-    the engine both address: the same ``DATABASE_URL`` and ``XDG_RUNTIME_DIR``."""
-    path = Path(tempfile.mkdtemp(prefix="arblc"))
-    (path / "rt").mkdir(mode=0o700)
-    for name in list(os.environ):
-        if name.startswith(("KALSHI_", "ODDS_API_", "TRADING_PROFILE", "PAPER_TRADING")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}/data/arbtui.db")
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(path / "rt"))
-    monkeypatch.chdir(path)  # no stray ./.env
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    yield from private_home(monkeypatch, "arblc")
 
 
-class Launched:
-    """The engine subprocess and its JSON log."""
-
-    def __init__(self, home: Path, name: str) -> None:
-        self.log = home / f"{name}.jsonl"
-        self.err = home / f"{name}.err"
-        self._out = self.log.open("wb")
-        self._err = self.err.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "arbtui.cli", "launch", "--no-ui", "--demo", "--log-format", "json"],
-            cwd=home,
-            env=dict(os.environ),
-            stdout=self._out,
-            stderr=self._err,
-        )
-
-    def lines(self) -> list[dict[str, Any]]:
-        out = []
-        for line in self.log.read_text(encoding="utf-8").splitlines():
-            try:
-                doc = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # being written
-            if isinstance(doc, dict):
-                out.append(doc)
-        return out
-
-    def wait_until(self, what: str, ready: Callable[[], bool], timeout_s: float = WAIT_S) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if ready():
-                return
-            if self.proc.poll() is not None:
-                err = self.err.read_text(encoding="utf-8", errors="replace")
-                raise AssertionError(f"launch exited with {self.proc.returncode} waiting for {what}: {err[-2000:]}")
-            time.sleep(0.2)
-        raise AssertionError(f"no {what} within {timeout_s} s; last log lines: {self.lines()[-10:]}")
-
-    def stop(self) -> tuple[int, str]:
-        """SIGTERM, as systemd and Ctrl-C's cousin send it; the exit code and stderr."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-        finally:
-            self._out.close()
-            self._err.close()
-        return self.proc.returncode, self.err.read_text(encoding="utf-8", errors="replace")
+def launch_demo(home: Path, name: str) -> Launched:
+    return Launched(home, name, [*CLI, "launch", "--no-ui", "--demo", "--log-format", "json"])
 
 
 def signals_in(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -135,7 +72,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 
 
 def test_operator_controls_a_running_demo_engine(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    engine = Launched(home, "first")
+    engine = launch_demo(home, "first")
     try:
         engine.wait_until(
             "signals and paper fills",
@@ -173,21 +110,22 @@ def test_operator_controls_a_running_demo_engine(home: Path, capsys: pytest.Capt
         assert halted["breaker"]["state"].lower() == "halted"
         sent_at_halt = halted["orders"]["sent"]
         seen = len(signals_in(engine.lines()))
-        engine.wait_until("signals while halted", lambda: len(signals_in(engine.lines())) >= seen + 5)
+        engine.wait_until("signals while halted", lambda: len(signals_in(engine.lines())) >= seen + 5, WAIT_S)
         assert status(capsys)["orders"]["sent"] == sent_at_halt
 
         # profile: status shows it and detection uses it (edges STANDARD would not report)
         mark = len(engine.lines())
         assert run_cli(capsys, "profile", "aggressive").strip().startswith("profile AGGRESSIVE set")
-        engine.wait_until("AGGRESSIVE in status", lambda: status(capsys)["profile"] == "AGGRESSIVE")
+        engine.wait_until("AGGRESSIVE in status", lambda: status(capsys)["profile"] == "AGGRESSIVE", WAIT_S)
         engine.wait_until(
             "a signal only AGGRESSIVE reports",
             lambda: any(AGGRESSIVE_MIN_EDGE <= e < STANDARD_MIN_EDGE for e in edge_signals(engine.lines()[mark:])),
+            WAIT_S,
         )
 
         # resume: orders flow again
         assert run_cli(capsys, "resume", "--yes").startswith("resumed: breaker ACTIVE")
-        engine.wait_until("an order after resume", lambda: status(capsys)["orders"]["sent"] > sent_at_halt)
+        engine.wait_until("an order after resume", lambda: status(capsys)["orders"]["sent"] > sent_at_halt, WAIT_S)
 
         # kill: halted, nothing resting
         assert run_cli(capsys, "kill", "--yes", "--reason", "test kill").startswith("killed: breaker HALTED")
@@ -206,7 +144,7 @@ def test_operator_controls_a_running_demo_engine(home: Path, capsys: pytest.Capt
     assert logged
     assert logged <= asyncio.run(stored_fill_ids(home / "data" / "arbtui.db"))
 
-    again = Launched(home, "second")
+    again = launch_demo(home, "second")
     try:
         engine_up = lambda: any(d.get("kind") == "reconcile" for d in again.lines())  # noqa: E731
         again.wait_until("the reconciliation line", engine_up, START_S)

@@ -7,15 +7,12 @@ and fills.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
+from launch_kit import Launched, json_lines, paper_env
 
 from engine.store import open_store
 
@@ -31,67 +28,31 @@ RUN = (
 )
 
 
-def _env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KALSHI_", "ODDS_API_", "DATABASE_URL"))}
-    env.update(XDG_DATA_HOME=str(tmp / "data"), XDG_RUNTIME_DIR=str(tmp / "run"), PAPER_TRADING="true")
-    (tmp / "run").mkdir(mode=0o700, exist_ok=True)
-    return env
-
-
-def _lines(path: Path) -> list[dict[str, Any]]:
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a line being written
-    return out
-
-
-def _wait_for(
-    path: Path, proc: subprocess.Popen[bytes], want: dict[str, int], timeout_s: float
-) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        lines = _lines(path)
-        counts = {k: sum(1 for d in lines if d.get("kind") == k) for k in want}
-        if all(counts[k] >= n for k, n in want.items()):
-            return lines
-        assert proc.poll() is None, f"launch exited early with {proc.returncode}"
-        time.sleep(0.2)
-    raise AssertionError(f"no {want} within {timeout_s}s; saw {[d.get('kind') for d in _lines(path)][-20:]}")
-
-
 def _replay(tmp: Path, recording: Path, name: str) -> list[str]:
     out = tmp / f"{name}.jsonl"
     with out.open("wb") as stdout:
         proc = subprocess.run(
             [sys.executable, "-c", RUN, "launch", "--no-ui", "--replay", str(recording), "--log-format", "json"],
-            cwd=tmp, env=_env(tmp), stdout=stdout, stderr=subprocess.PIPE, timeout=120, check=False,
+            cwd=tmp, env=paper_env(tmp), stdout=stdout, stderr=subprocess.PIPE, timeout=120, check=False,
         )  # fmt: skip
     assert proc.returncode == 0, proc.stderr.decode()[-2000:]
-    lines = _lines(out)
+    lines = json_lines(out)
     assert lines[0]["kind"] == "start" and "REPLAY" in lines[0]["message"]
     decisions = [d for d in lines if d.get("kind") in ("signal", "order", "fill")]
     return [json.dumps(d, sort_keys=True) for d in decisions]
 
 
 async def test_demo_without_a_key_trades_paper_stops_on_sigterm_and_replays_identically(tmp_path: Path) -> None:
-    log_path = tmp_path / "launch.jsonl"
     recording = tmp_path / "session.rec"
-    with log_path.open("wb") as stdout:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", RUN, "launch", "--no-ui", "--log-format", "json", "--record", str(recording)],
-            cwd=tmp_path, env=_env(tmp_path), stdout=stdout, stderr=subprocess.PIPE,
-        )  # fmt: skip
-        try:
-            lines = _wait_for(log_path, proc, {"signal": 1, "fill": 1}, 30.0)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err.decode()[-2000:]
-    assert b"TEXTUAL-MODULES=\n" in err, "launch --no-ui imported Textual"
-    lines = _lines(log_path)
+    argv = ["-c", RUN, "launch", "--no-ui", "--log-format", "json", "--record", str(recording)]
+    engine = Launched(tmp_path, "launch", argv, paper_env(tmp_path))
+    try:
+        engine.wait_until("a signal and a fill", lambda: engine.reached({"signal": 1, "fill": 1}), 30.0)
+    finally:
+        code, err = engine.stop(timeout_s=30.0)
+    assert code == 0, err[-2000:]
+    assert "TEXTUAL-MODULES=\n" in err, "launch --no-ui imported Textual"
+    lines = engine.lines()
     first = lines[0]
     assert first["kind"] == "start" and first["mode"] == "PAPER" and first["demo"] is True
     assert "DEMO (PAPER)" in first["message"]
@@ -115,7 +76,7 @@ async def test_demo_without_a_key_trades_paper_stops_on_sigterm_and_replays_iden
 
 def test_launch_without_no_ui_is_one_line_and_non_zero(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-c", RUN, "launch"], cwd=tmp_path, env=_env(tmp_path), capture_output=True, timeout=60,
+        [sys.executable, "-c", RUN, "launch"], cwd=tmp_path, env=paper_env(tmp_path), capture_output=True, timeout=60,
         check=False,
     )  # fmt: skip
     assert proc.returncode == 1
@@ -126,7 +87,7 @@ def test_launch_without_no_ui_is_one_line_and_non_zero(tmp_path: Path) -> None:
 def test_replay_of_a_missing_file_is_one_line(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-c", RUN, "launch", "--no-ui", "--replay", str(tmp_path / "none.rec")],
-        cwd=tmp_path, env=_env(tmp_path), capture_output=True, timeout=60, check=False,
+        cwd=tmp_path, env=paper_env(tmp_path), capture_output=True, timeout=60, check=False,
     )  # fmt: skip
     assert proc.returncode == 1
     assert "recording" in proc.stderr.decode().splitlines()[0] and "does not exist" in proc.stderr.decode()
