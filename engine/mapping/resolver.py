@@ -43,6 +43,7 @@ _BEYOND_90 = re.compile(r"extra time|penalt|to advance|qualif", re.IGNORECASE)
 
 _KIND_SUFFIX = {"winner": ("team", "tie"), "spread": ("team_line",), "total": ("line",)}
 _DRAW = Evidence("suffix", 1.0, "TIE market = Draw")
+_WINNER = MarketKind.WINNER
 _ALL_LEAGUES = tuple(LEAGUES.values())
 
 
@@ -318,6 +319,7 @@ class _Resolver:
         winner, three_way = group.kind == "winner", league.three_way
         teams: tuple[str | None, str | None] | None = None  # the (first, second) of ``elsewhere``
         elsewhere: str | None = None
+        witnessed, matches, outcome_for_code = self.witnessed, self.matches, found.outcome_for_code
         for market, suffix, facts in group.markets:
             if facts.period:
                 self.miss(market, "market is on a period (half/quarter), not the full game")
@@ -342,7 +344,11 @@ class _Resolver:
                 if elsewhere is not None:
                     self.miss(market, elsewhere)
                     continue
-            decided: tuple[MarketKind, str, Decimal | None, tuple[Evidence, ...]] | None
+            # The market's kind, outcome, line and own evidence (after the game's ``base``).
+            kind: MarketKind
+            outcome: str
+            point: Decimal | None
+            evidence: tuple[Evidence, ...]
             if winner:
                 if text is not None and text.day is not None and text.day != day:
                     self.miss(market, f"rules text date {text.day} contradicts ticker date {day}")
@@ -351,23 +357,25 @@ class _Resolver:
                     if text is not None and fold(text.yes) != "tie":
                         self.miss(market, f"TIE market but the text says YES is {text.yes!r}")
                         continue
-                    decided = (MarketKind.WINNER, "Draw", None, (_DRAW,))
+                    kind, outcome, point, evidence = _WINNER, "Draw", None, (_DRAW,)
                 else:
-                    said = self.witnessed.get(market.ticker)
+                    said = witnessed.get(market.ticker)
                     if said is None:
                         this, other = _pair(suffix.code, away, home)  # as {home.code: .., away.code: ..}[code]
                         said = witness(text.yes if text else None, this, other, "YES team", league)
                     if isinstance(said, str):
                         self.miss(market, said)
                         continue
-                    decided = (MarketKind.WINNER, found.outcome_for_code[suffix.code], None, (said,))
-            elif group.kind == "spread":
-                decided = self._spread(market, suffix, league, found, home, away)
+                    kind, outcome, point, evidence = _WINNER, outcome_for_code[suffix.code], None, (said,)
             else:
-                decided = self._total(market, league, query)
-            if decided is None:
-                continue
-            kind, outcome, point, evidence = decided  # this market's own evidence, after the game's ``base``
+                decided = (
+                    self._spread(market, suffix, league, found, home, away)
+                    if group.kind == "spread"
+                    else self._total(market, league, query)
+                )
+                if decided is None:
+                    continue
+                kind, outcome, point, evidence = decided
             confidence = found.confidence
             for e in evidence:
                 if e.signal == "rules_text" and e.score < 1:  # the text neither confirms nor contradicts
@@ -376,7 +384,7 @@ class _Resolver:
             if confidence < THRESHOLD:
                 self.miss(market, f"confidence {confidence:.2f} below threshold {THRESHOLD}")
                 continue
-            self.matches[market.ticker] = MarketMatch(
+            matches[market.ticker] = MarketMatch(
                 market.ticker, market.event_ticker, event_id, kind, outcome, point, round(confidence, 4),
                 base + evidence,
             )  # fmt: skip
