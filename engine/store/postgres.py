@@ -17,27 +17,19 @@ fail-closed wrapper turns into a halt and a queue; any other database error is a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
 import asyncpg
 
-from engine.execution.model import (
-    AuditEvent,
-    AuditKind,
-    FillRecord,
-    OrderIntent,
-    OrderRecord,
-    OrderState,
-    SettlementRecord,
-)
 from engine.store import codec, sql
 from engine.store.base import StoreError, StoreUnavailableError
 from engine.store.location import redact_url
 from engine.store.migrations import MIGRATIONS, SCHEMA_TABLE, Migration
 from engine.store.schema import SchemaReport
+from engine.store.sqlbase import SqlStore
 
 T = TypeVar("T")
 
@@ -118,8 +110,10 @@ async def _create_pool(url: str, size: int) -> Any:
         raise _translate(exc, redact_url(url)) from None
 
 
-class PostgresStore:
+class PostgresStore(SqlStore):
     """:class:`engine.store.base.Store` on a PostgreSQL database. Open with :meth:`open` (or ``open_store``)."""
+
+    SQL = _SQL
 
     def __init__(self, url: str, pool: Any, report: SchemaReport) -> None:
         self._where = redact_url(url)
@@ -188,13 +182,7 @@ class PostgresStore:
         except Exception as exc:
             raise _translate(exc, self._where) from None
 
-    def _write(self, body: Callable[[Any], Awaitable[T]]) -> Awaitable[T]:
-        return self._run(body, write=True)
-
-    async def _select(self, read: sql.Read | None) -> list[Any]:
-        if read is None:
-            return []
-
+    async def _select(self, read: sql.Read) -> list[Any]:
         async def body(conn: Any) -> list[Any]:
             return list(await conn.fetch(read.sql, *read.params))
 
@@ -204,75 +192,21 @@ class PostgresStore:
         async def body(conn: Any) -> T:
             if await conn.fetchval(op.insert, *op.row) is None:
                 return op.known(await conn.fetchrow(op.lookup, op.key))
-            await conn.execute(_SQL.insert_audit, *op.audit)
+            await conn.execute(self.SQL.insert_audit, *op.audit)
             return op.inserted
 
-        return await self._write(body)
+        return await self._run(body, write=True)
 
-    # --- orders -------------------------------------------------------------------------------------------
-
-    async def record_intent(self, intent: OrderIntent) -> OrderRecord:
-        return await self._insert_once(sql.intent_write(_SQL, intent))
-
-    async def update_order(self, record: OrderRecord) -> None:
-        op = sql.order_update(_SQL, record)
-
+    async def _update(self, op: sql.OrderUpdate) -> None:
         async def body(conn: Any) -> None:
             audit = op.audit_for(await conn.fetchrow(op.lookup, op.key))
             await conn.execute(op.update, *op.values)
-            await conn.execute(_SQL.insert_audit, *audit)
+            await conn.execute(self.SQL.insert_audit, *audit)
 
-        await self._write(body)
+        await self._run(body, write=True)
 
-    async def order(self, client_order_id: str) -> OrderRecord | None:
-        rows = await self._select(sql.Read(_SQL.order_by_id, (client_order_id,)))
-        return sql.decode_orders(rows)[0] if rows else None
-
-    async def orders(
-        self, states: Collection[OrderState] | None = None, ticker: str | None = None
-    ) -> list[OrderRecord]:
-        return sql.decode_orders(await self._select(sql.orders_read(_SQL, states, ticker)))
-
-    # --- fills and settlements ----------------------------------------------------------------------------
-
-    async def record_fill(self, fill: FillRecord) -> bool:
-        return await self._insert_once(sql.fill_write(_SQL, fill))
-
-    async def fills(
-        self, since: datetime | None = None, ticker: str | None = None, client_order_id: str | None = None
-    ) -> list[FillRecord]:
-        return sql.decode_fills(await self._select(sql.fills_read(_SQL, since, ticker, client_order_id)))
-
-    async def record_settlement(self, settlement: SettlementRecord) -> bool:
-        return await self._insert_once(sql.settlement_write(_SQL, settlement))
-
-    async def settlements(self) -> list[SettlementRecord]:
-        return sql.decode_settlements(await self._select(sql.Read(_SQL.all_settlements, ())))
-
-    # --- breaker, profile, audit --------------------------------------------------------------------------
-
-    async def save_breaker(self, doc: Mapping[str, Any], ts: datetime) -> None:
-        values = sql.breaker_values(doc, ts)
-        await self._write(lambda conn: conn.execute(_SQL.save_breaker, *values))
-
-    async def load_breaker(self) -> dict[str, Any] | None:
-        rows = await self._select(sql.Read(_SQL.load_breaker, ()))
-        return codec.from_json(rows[0][0], "breaker state") if rows else None
-
-    async def append_audit(self, event: AuditEvent) -> None:
-        columns = codec.audit_columns(event)
-        await self._write(lambda conn: conn.execute(_SQL.insert_audit, *columns))
-
-    async def record_profile_change(self, name: str, overrides: Mapping[str, Any], ts: datetime) -> None:
-        await self.append_audit(codec.profile_event(name, overrides, ts))
-
-    async def audit(
-        self,
-        since: datetime | None = None,
-        ticker: str | None = None,
-        kinds: Collection[AuditKind] | None = None,
-    ) -> list[AuditEvent]:
-        return sql.decode_audit(await self._select(sql.audit_read(_SQL, since, ticker, kinds)))
+    async def _execute(self, statement: str, params: tuple[Any, ...]) -> None:
+        await self._run(lambda conn: conn.execute(statement, *params), write=True)
 
     async def schema_version(self) -> int:
         """The highest migration applied to this database (for diagnostics and tests)."""

@@ -13,26 +13,18 @@ from __future__ import annotations
 import asyncio
 import functools
 import sqlite3
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from engine.execution.model import (
-    AuditEvent,
-    AuditKind,
-    FillRecord,
-    OrderIntent,
-    OrderRecord,
-    OrderState,
-    SettlementRecord,
-)
 from engine.store import codec, sql
 from engine.store.base import StoreError
 from engine.store.location import MEMORY
 from engine.store.migrations import MIGRATIONS, SCHEMA_TABLE, Migration
+from engine.store.sqlbase import SqlStore
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5000
@@ -94,8 +86,10 @@ def _version(conn: sqlite3.Connection) -> int:
     return int(conn.execute(_SQL.schema_version).fetchone()[0])
 
 
-class SqliteStore:
+class SqliteStore(SqlStore):
     """:class:`engine.store.base.Store` on one SQLite file. Open with :meth:`open` (or ``open_store``)."""
+
+    SQL = _SQL
 
     def __init__(self, path: Path | str, pool: ThreadPoolExecutor, conn: sqlite3.Connection) -> None:
         self._path = path
@@ -153,84 +147,28 @@ class SqliteStore:
             raise
         return result
 
-    def _insert_once(self, conn: sqlite3.Connection, op: sql.InsertOnce[T]) -> T:
+    def _insert_once_in(self, conn: sqlite3.Connection, op: sql.InsertOnce[T]) -> T:
         if not conn.execute(op.insert, op.row).fetchall():
             return op.known(conn.execute(op.lookup, (op.key,)).fetchone())
-        conn.execute(_SQL.insert_audit, op.audit)
+        conn.execute(self.SQL.insert_audit, op.audit)
         return op.inserted
 
-    def _update(self, conn: sqlite3.Connection, op: sql.OrderUpdate) -> None:
+    def _update_in(self, conn: sqlite3.Connection, op: sql.OrderUpdate) -> None:
         audit = op.audit_for(conn.execute(op.lookup, (op.key,)).fetchone())
         conn.execute(op.update, op.values)
-        conn.execute(_SQL.insert_audit, audit)
+        conn.execute(self.SQL.insert_audit, audit)
 
-    def _select(self, read: sql.Read) -> list[Any]:
-        return self._conn.execute(read.sql, read.params).fetchall()
+    async def _insert_once(self, op: sql.InsertOnce[T]) -> T:
+        return await self._call(self._tx, functools.partial(self._insert_once_in, op=op))
 
-    async def _read(self, read: sql.Read | None) -> list[Any]:
-        return [] if read is None else await self._call(self._select, read)
+    async def _update(self, op: sql.OrderUpdate) -> None:
+        await self._call(self._tx, functools.partial(self._update_in, op=op))
 
-    # --- orders -------------------------------------------------------------------------------------------
+    async def _execute(self, statement: str, params: tuple[Any, ...]) -> None:
+        await self._call(self._tx, lambda conn: conn.execute(statement, params))
 
-    async def record_intent(self, intent: OrderIntent) -> OrderRecord:
-        op = sql.intent_write(_SQL, intent)
-        return await self._call(self._tx, lambda conn: self._insert_once(conn, op))
-
-    async def update_order(self, record: OrderRecord) -> None:
-        op = sql.order_update(_SQL, record)
-        await self._call(self._tx, lambda conn: self._update(conn, op))
-
-    async def order(self, client_order_id: str) -> OrderRecord | None:
-        rows = await self._read(sql.Read(_SQL.order_by_id, (client_order_id,)))
-        return sql.decode_orders(rows)[0] if rows else None
-
-    async def orders(
-        self, states: Collection[OrderState] | None = None, ticker: str | None = None
-    ) -> list[OrderRecord]:
-        return sql.decode_orders(await self._read(sql.orders_read(_SQL, states, ticker)))
-
-    # --- fills and settlements ----------------------------------------------------------------------------
-
-    async def record_fill(self, fill: FillRecord) -> bool:
-        op = sql.fill_write(_SQL, fill)
-        return await self._call(self._tx, lambda conn: self._insert_once(conn, op))
-
-    async def fills(
-        self, since: datetime | None = None, ticker: str | None = None, client_order_id: str | None = None
-    ) -> list[FillRecord]:
-        return sql.decode_fills(await self._read(sql.fills_read(_SQL, since, ticker, client_order_id)))
-
-    async def record_settlement(self, settlement: SettlementRecord) -> bool:
-        op = sql.settlement_write(_SQL, settlement)
-        return await self._call(self._tx, lambda conn: self._insert_once(conn, op))
-
-    async def settlements(self) -> list[SettlementRecord]:
-        return sql.decode_settlements(await self._read(sql.Read(_SQL.all_settlements, ())))
-
-    # --- breaker, profile, audit --------------------------------------------------------------------------
-
-    async def save_breaker(self, doc: Mapping[str, Any], ts: datetime) -> None:
-        values = sql.breaker_values(doc, ts)
-        await self._call(self._tx, lambda conn: conn.execute(_SQL.save_breaker, values))
-
-    async def load_breaker(self) -> dict[str, Any] | None:
-        rows = await self._read(sql.Read(_SQL.load_breaker, ()))
-        return codec.from_json(rows[0][0], "breaker state") if rows else None
-
-    async def append_audit(self, event: AuditEvent) -> None:
-        columns = codec.audit_columns(event)
-        await self._call(self._tx, lambda conn: conn.execute(_SQL.insert_audit, columns))
-
-    async def record_profile_change(self, name: str, overrides: Mapping[str, Any], ts: datetime) -> None:
-        await self.append_audit(codec.profile_event(name, overrides, ts))
-
-    async def audit(
-        self,
-        since: datetime | None = None,
-        ticker: str | None = None,
-        kinds: Collection[AuditKind] | None = None,
-    ) -> list[AuditEvent]:
-        return sql.decode_audit(await self._read(sql.audit_read(_SQL, since, ticker, kinds)))
+    async def _select(self, read: sql.Read) -> list[Any]:
+        return await self._call(lambda: self._conn.execute(read.sql, read.params).fetchall())
 
     async def schema_version(self) -> int:
         """The highest migration applied to this file (for diagnostics and tests)."""
