@@ -80,6 +80,13 @@ class ScreenArrays:
         n, b = len(tickers), len(profile.books)
         self.profile = profile
         self.books = b
+        self.voters = np.array([key not in profile.books[:j] for j, key in enumerate(profile.books)], dtype=np.bool_)
+        """Columns whose fair value votes in the median and the agreement count: the first of each book key.
+        The exact rules take both over ``{book: fair}`` (:func:`engine.detection.edge.side_fairs`), so a book
+        the profile lists twice votes once there, while it still counts twice among the fresh views
+        (``len(views)``, the consensus gate and the skip reason). A repeated column holds the same numbers
+        as the first, so it is simply left out of the vote."""
+        self.voters_l = self.voters.tolist()
         self.max_age_us = round(profile.max_quote_age_s * 1_000_000)
         self.tickers = list(tickers)
         self.index = {t: i for i, t in enumerate(self.tickers)}
@@ -193,8 +200,9 @@ class ScreenArrays:
         if not base.any():
             return np.zeros(0, dtype=np.intp)
         fair = self.fair
-        masked = np.where(fresh, fair, np.nan)
-        q = _median_of_sorted(np.sort(np.where(fresh, fair, np.inf), axis=1), n_fresh)
+        votes = fresh & self.voters
+        masked = np.where(votes, fair, np.nan)
+        q = _median_of_sorted(np.sort(np.where(votes, fair, np.inf), axis=1), votes.sum(axis=1))
         rate = self.rate
         min_edge = float(p.min_edge) - EPS
         enough = n_fresh >= p.book_consensus
@@ -241,9 +249,11 @@ class ScreenArrays:
         if not fresh:
             return False
         row_fair = self.fair[i].tolist()
-        fairs = sorted([row_fair[j] for j in fresh])
-        n = len(fairs)
-        q = (fairs[(n - 1) // 2] + fairs[n // 2]) / 2.0
+        voters = self.voters_l
+        fairs = sorted([row_fair[j] for j in fresh if voters[j]])
+        k = len(fairs)  # fresh is not empty and a repeated column is fresh only with its first: k >= 1
+        q = (fairs[(k - 1) // 2] + fairs[k // 2]) / 2.0
+        n = len(fresh)
         profile = self.profile
         min_edge = float(profile.min_edge) - EPS
         need = profile.book_consensus

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from engine.bench.detection import generate_board
@@ -19,9 +19,11 @@ from engine.detection.board import Board
 from engine.detection.detector import DetectionContext, detect
 from engine.detection.fullpass import detect_screened
 from engine.detection.screen import micros
+from engine.detection.signals import Side, SignalKind
 from engine.detection.vig_arrays import remove_vig_rows
-from engine.mapping.types import MappingResult
-from engine.markets.kalshi import Level, Orderbook
+from engine.mapping.types import MappingResult, MarketKind, MarketMatch
+from engine.markets.kalshi import KalshiMarket, Level, Orderbook
+from engine.markets.odds import Bookmaker, BookMarket, OddsEvent, Outcome
 from engine.pricing.vig import VigMethod, remove_vig
 from tests.unit.mixed_board import NOW, mixed_board
 
@@ -129,6 +131,7 @@ MIXED_PROFILES = [
     profile=st.sampled_from(MIXED_PROFILES),
     later_s=st.sampled_from([0.0, 40.0, 3 * 3600.0]),
 )
+@example(seed=106, profile=MIXED_PROFILES[4], later_s=0.0)  # a book listed twice: see the test below
 def test_screened_pass_equals_exact_rules_on_every_kind_of_line(seed: int, profile: Profile, later_s: float) -> None:
     """Three-way winners, spreads and totals, renamed and duplicated books and markets, odd outcome counts."""
     kalshi, books, events, mapping, groups = mixed_board(40, seed, float(profile.max_quote_age_s))
@@ -163,3 +166,38 @@ def test_cold_build_writes_what_one_event_at_a_time_writes(seed: int, profile: P
         cold._sources.objects
     )
     assert any(np.isfinite(a.fair[cold._arrays.index[m.ticker]]).any() for m in kalshi if "-S" in m.ticker)
+
+
+def test_a_book_the_profile_lists_twice_votes_once_in_the_screens_median() -> None:
+    """The exact rules take the consensus median over ``{book: fair}``, so draftkings listed twice votes
+    once: the median of 0.607, 0.500 and 0.609 is 0.607 and YES at $0.52 clears the $0.03 edge. Had the
+    screen let the repeated column vote (median 0.554 of four), it would drop the market before the exact
+    rules saw it. No arbitrage is on offer, so only the edge can carry the market through the screen."""
+    profile = replace(
+        PROFILES[ProfileName.AGGRESSIVE],
+        books=("pinnacle", "draftkings", "draftkings", "fanduel"),
+        book_consensus=2,
+        vig_method=VigMethod.MULTIPLICATIVE,
+    )
+    quoted = NOW - timedelta(seconds=10)
+
+    def book(key: str, home: str, away: str) -> Bookmaker:
+        outcomes = (Outcome("Home", Decimal(home)), Outcome("Away", Decimal(away)))
+        return Bookmaker(key, key, quoted, (BookMarket("h2h", quoted, outcomes),))
+
+    books = (book("pinnacle", "1.36", "2.10"), book("draftkings", "1.65", "1.65"), book("fanduel", "1.35", "2.10"))
+    event = OddsEvent("ev", "americanfootball_nfl", NOW + timedelta(hours=2), "Home", "Away", books)
+    market = KalshiMarket("KXGAME-X-HOME", "KXGAME-X", "active")
+    mapping = MappingResult({market.ticker: MarketMatch(market.ticker, "KXGAME-X", "ev", MarketKind.WINNER, "Home")})
+    orderbooks = {market.ticker: Orderbook(market.ticker, (Level(Decimal("0.45"), Decimal(100)),),
+                                           (Level(Decimal("0.48"), Decimal(100)),))}  # fmt: skip
+    ctx = DetectionContext(profile, Decimal(5000), 100)
+
+    exact = detect([market], orderbooks, [event], mapping, ctx, NOW)
+    assert [(s.kind, s.side) for s in exact.signals] == [(SignalKind.EDGE, Side.YES)]
+    assert exact.signals[0].books_agree == 2
+    assert detect_screened([market], orderbooks, [event], mapping, ctx, NOW) == exact
+    live = Board([market], mapping, ctx)  # a quote change screens its rows one at a time, in plain floats
+    live.load(orderbooks.values(), [], NOW)
+    assert live.apply_event(event, NOW) == [market.ticker]
+    assert live.signals() == exact.signals
