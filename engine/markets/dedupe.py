@@ -87,8 +87,19 @@ def dedupe(items: Iterable[T], key: Callable[[T], str], source: str, key_field: 
     ``source`` and ``key_field`` name the record kind and its identifying field in the refusal, the way a
     parser names a bad field (``kalshi market KX...: field 'ticker': listed 2 times with different ...``).
     """
-    copies: dict[str, list[T]] = {}
-    for item in items:
+    first: dict[str, T] = {}
+    copies: dict[str, list[T]] | None = None
+    rest = iter(items)
+    for item in rest:  # the common case, every key once, allocates nothing per record
+        ident = key(item)
+        if ident in first:
+            copies = {k: [v] for k, v in first.items()}
+            copies[ident].append(item)
+            break
+        first[ident] = item
+    if copies is None:
+        return Deduped(tuple(first.values()))
+    for item in rest:
         ident = key(item)
         found = copies.get(ident)
         if found is None:
