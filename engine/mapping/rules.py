@@ -94,10 +94,13 @@ def winner_parts(rules: str) -> tuple[str, str, str | None] | None:
     (``wins the``, ``is the result of the``) of the first line, the game to the first `` game`` after it,
     both at least one character long.
     """
-    start = len(rules) - len(rules.lstrip())  # ``\s*``: str whitespace is the regex's ``\s``
-    if not rules.startswith("If ", start):
-        return None
-    yes_at = start + 3
+    if rules.startswith("If "):
+        yes_at = 3
+    else:
+        start = len(rules) - len(rules.lstrip())  # ``\s*``: str whitespace is the regex's ``\s``
+        if not rules.startswith("If ", start):
+            return None
+        yes_at = start + 3
     end = rules.find("\n", yes_at)
     if end < 0:
         end = len(rules)
