@@ -209,7 +209,10 @@ class OddsIndex:
         scored = self._candidates(bucket, query)
         if not scored:
             return GameMiss(f"no Odds API event with the same two teams ({_matchup(query)})")
-        exact = [c for c in scored if c.day == query.day]
+        if len(scored) == 1:  # the common case, without a comprehension
+            exact = scored if scored[0].day == query.day else []
+        else:
+            exact = [c for c in scored if c.day == query.day]
         evidence: list[Evidence] = []
         confidence = 1.0
         if exact:
@@ -328,12 +331,13 @@ class OddsIndex:
                 ev = (Evidence("team_table", 1.0, detail),)  # the same for every event of the pair
                 for i in pair:
                     event = bucket.events[i]
+                    day = bucket.days[i] or bucket.day(i)
                     if bucket.home[i] is not home.team:  # reversed
                         outcomes = {home.code: event.away_team, away.code: event.home_team}
-                        out.append(_Candidate(event, bucket.day(i), 100.0, True, outcomes, ev))
+                        out.append(_Candidate(event, day, 100.0, True, outcomes, ev))
                     else:
                         outcomes = {home.code: event.home_team, away.code: event.away_team}
-                        out.append(_Candidate(event, bucket.day(i), 100.0, False, outcomes, ev))
+                        out.append(_Candidate(event, day, 100.0, False, outcomes, ev))
             if not bucket.unresolved:
                 return out
             plausible = self._plausible(bucket, home) & self._plausible(bucket, away)

@@ -208,12 +208,9 @@ class _Resolver:
             return None
         return _Group(league, kind, ticker, body, parsed)
 
-    def _codes(self, group: _Group) -> tuple[str, str] | str:
+    def _codes(self, group: _Group, codes: list[str]) -> tuple[str, str] | str:
+        """The game's two codes in ticker order, from ``codes`` (the distinct suffix codes, first seen first)."""
         blob = group.ticker.codes
-        codes: list[str] = []
-        for _, suffix, _ in group.markets:
-            if suffix.code and suffix.code not in codes:
-                codes.append(suffix.code)
         if len(codes) == 2:
             a, b = codes if codes[0] <= codes[1] else (codes[1], codes[0])
             if a + b == blob:
@@ -242,15 +239,13 @@ class _Resolver:
         return f"cannot split team codes {blob} ({len(splits)} readings in the {group.league.key} table)"
 
     def _query(self, group: _Group) -> GameQuery | str:
-        codes = self._codes(group)
-        if isinstance(codes, str):
-            return codes
-        league, kind = group.league, group.kind
-        sibling = self.sides.get((league.key, group.body))
         text: WinnerText | None = None
         occurrence: datetime | None = None
         text_start: datetime | None = None
-        for market, _, facts in group.markets:  # the first of each that some market states
+        found: list[str] = []
+        for market, suffix, facts in group.markets:  # the suffix codes, and the first of each some market states
+            if suffix.code and suffix.code not in found:
+                found.append(suffix.code)
             if text is None:
                 text = facts.winner
             if occurrence is None:
@@ -259,6 +254,11 @@ class _Resolver:
                     occurrence = moment
             if text_start is None:
                 text_start = facts.start
+        codes = self._codes(group, found)
+        if isinstance(codes, str):
+            return codes
+        league, kind = group.league, group.kind
+        sibling = self.sides.get((league.key, group.body))
         if sibling is not None and {sibling[0].code, sibling[1].code} == set(codes):
             away, home = sibling
         else:
