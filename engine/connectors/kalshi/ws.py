@@ -91,6 +91,19 @@ MAX_TURN_S = 0.002
 of deltas never blocks timers, orders or the control socket for longer."""
 
 
+READ_CHUNK = 32 * 1024
+"""Bytes taken from the socket per read. The websockets library parses every frame of a read in one
+callback; asyncio's default read (256 KiB, a couple of thousand book deltas in a price burst) kept the loop
+for several milliseconds before our reader could yield. A smaller read is parsed in well under one."""
+
+
+def bound_reads(transport: object) -> None:
+    """Cap a plain TCP transport's read size at :data:`READ_CHUNK` (asyncio reads ``transport.max_size``
+    bytes per ready event). A TLS transport reads through its SSL layer and is left as it is."""
+    if isinstance(getattr(transport, "max_size", None), int):
+        transport.max_size = READ_CHUNK  # type: ignore[attr-defined]
+
+
 class _Reconnect(Exception):
     """Raised from a handler to drop the connection and start over with fresh subscriptions and snapshots."""
 
@@ -256,6 +269,7 @@ class KalshiWebSocket:
 
     async def _on_connect(self, ws: ClientConnection) -> None:
         self._ws = ws
+        bound_reads(ws.transport)
         self.connections += 1
         self._reset_books()
         self._pending.clear()
