@@ -1,6 +1,7 @@
 """Measure the engine's event-loop lag on the demo, headless and with the dashboard open (README figures).
 
-Each run starts on a fresh data directory with no keys: ``headless`` is ``arbtui launch --no-ui --demo``;
+Each run starts on a fresh data directory with no keys: ``headless`` is ``arbtui launch --no-ui --demo`` (the
+demo's simulator runs in the same process on its own thread and event loop, sharing only the GIL);
 ``dashboard`` is ``arbtui launch --demo`` in a real terminal (tmux, 160x50), the app sharing the engine's
 process and event loop; ``attached`` is the headless engine with ``arbtui attach`` open in tmux (a second
 process reading it over the control socket). After the board is subscribed and a warm-up, the lag the
@@ -63,7 +64,8 @@ def measure(mode: str, markets: int, warmup_s: float, window_s: float) -> dict[s
         doc = status(env, data_dir)
         assert doc is not None, f"{mode}: the engine stopped answering"
         return {"mode": mode, "markets": markets, "subscribed_after_s": round(subscribed_after, 1),
-                "loop_lag_ms": doc["loop_lag_ms"], "signals": doc["signals"]["live"]}  # fmt: skip
+                "loop_lag_ms": doc["loop_lag_ms"], "signals": doc["signals"]["live"],
+                "load_average": [round(x, 2) for x in os.getloadavg()]}  # fmt: skip
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True, check=False)
         if engine is not None:

@@ -47,6 +47,7 @@ from engine.runtime.demo_sim import SimulatorThread
 from engine.runtime.engine import Engine, EngineEvent, ReplayClock
 from engine.runtime.feeds import FeedSettings, LiveFeeds
 from engine.runtime.instance import data_directory
+from engine.runtime.lag import LOOP_GIL_SWITCH_S
 from engine.runtime.logqueue import start_log_thread
 from engine.runtime.recording import Recorder, load_recording
 from engine.runtime.storage import attach_storage, build_storage, warm_up
@@ -56,8 +57,6 @@ from engine.store import open_store, resolve_location
 EVENTS = "arbtui.events"
 DEMO_CREDITS = 20_000
 """Odds API credits the embedded simulator grants a demo day: enough to poll every few seconds."""
-LOOP_GIL_SWITCH_S = 0.001
-"""``sys.setswitchinterval`` while the engine runs: how long a thread keeps the GIL when the loop wants it."""
 
 
 def register(sub: Any) -> None:
@@ -129,9 +128,7 @@ def run(args: argparse.Namespace) -> int:
         if recording is not None:
             asyncio.run(_replay(settings, recording))
         else:
-            # worker threads (parsing, mapping, storage writers, the demo simulator) share the GIL with the
-            # loop: a 1 ms switch interval (default 5 ms) caps how long the loop waits for it after each I/O
-            sys.setswitchinterval(LOOP_GIL_SWITCH_S)
+            sys.setswitchinterval(LOOP_GIL_SWITCH_S)  # the loop wins the GIL back from workers sooner
             asyncio.run(_launch(settings, args, queue_handler))
     finally:
         listener.stop()

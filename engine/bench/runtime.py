@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import sys
 import tempfile
 import time
 from multiprocessing.connection import Connection
@@ -37,6 +38,7 @@ from engine.execution.model import Mode
 from engine.runtime.assemble import build_engine
 from engine.runtime.cadence import CadencePolicy
 from engine.runtime.feeds import FeedSettings, LiveFeeds
+from engine.runtime.lag import LOOP_GIL_SWITCH_S
 from engine.sim import SimConfig, start_simulator
 from engine.store import open_store
 
@@ -96,6 +98,8 @@ async def _measure(sim: dict[str, str], tmp: Path, markets: int, seconds: float,
         "paper_trading": True,
     }
     settings = Settings(**fields)
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(LOOP_GIL_SWITCH_S)  # as `arbtui launch` runs the engine
     store = await open_store(tmp / "bench.db")
     rest = KalshiRestClient.from_settings(settings)
     ws = KalshiWebSocket.from_settings(settings)
@@ -170,3 +174,4 @@ async def _measure(sim: dict[str, str], tmp: Path, markets: int, seconds: float,
         await odds.aclose()
         await rest.aclose()
         await store.close()
+        sys.setswitchinterval(switch)

@@ -13,6 +13,11 @@ from collections.abc import Callable, Sequence
 
 from engine.runtime.snapshot import LagStats
 
+LOOP_GIL_SWITCH_S = 0.001
+"""``sys.setswitchinterval`` while an engine runs. Worker threads (parsing, mapping, storage writers, the
+demo's simulator) share the GIL with the loop, and the loop must win it back after every select and socket
+read: at Python's default of 5 ms each of those waits showed as lag; at 1 ms they mostly vanish."""
+
 
 def percentile(samples: Sequence[float], q: float) -> float:
     """Nearest-rank percentile (``q`` in [0, 100]) of ``samples``; 0.0 for none."""
