@@ -55,6 +55,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _server_env() -> dict[str, str]:
+    """The server runs on the real clock: a clock-shifting preload meant for the tests (at-hours) is not passed
+    on, since the redis-server binary does not start under it and its own time is not what is tested here."""
+    return {k: v for k, v in os.environ.items() if k not in {"LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_RESET"}}
+
+
 class PrivateRedis:
     """A redis-server of the test's own on a free port, so stopping it leaves the shared one untouched."""
 
@@ -84,6 +90,7 @@ class PrivateRedis:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=_server_env(),
         )
         deadline = time.monotonic() + 10
         while not _reachable(self.port):
@@ -233,7 +240,7 @@ async def test_redis_restarted_under_a_running_engine(
                     last = now
 
             beat = asyncio.create_task(heartbeat())
-            private_redis.stop()
+            await asyncio.to_thread(private_redis.stop)  # the test's own waits must not stall the loop it measures
             await eventually(lambda: feed_state(engine, "redis") is FeedState.DOWN, timeout_s=10)
             snapshot = engine.build_snapshot()
             redis_health = next(f for f in snapshot.feeds if f.name == "redis")
@@ -242,7 +249,7 @@ async def test_redis_restarted_under_a_running_engine(
             books_before = dict(engine.book_seen_at)
             await eventually(lambda: engine.book_seen_at != books_before, timeout_s=10)  # still trading from memory
             await asyncio.sleep(1.0)  # the writer retries against the dead server meanwhile
-            private_redis.start()
+            await asyncio.to_thread(private_redis.start)
             await eventually(lambda: feed_state(engine, "redis") is not FeedState.DOWN, timeout_s=15)
             beat.cancel()
             await client.aclose()
