@@ -48,11 +48,14 @@ def sizes(low: int) -> Callable[[str], tuple[int, ...]]:
 def register(sub: Any) -> None:
     parser = sub.add_parser(
         "bench",
-        help="benchmark detection, mapping and the connectors; print JSON",
+        help="benchmark detection, mapping, connectors, execution, storage and the runtime; print JSON",
         description="detection: a cold full pass over a generated board of 2,000 markets x 4 books, the "
         "screened and the exact full pass, a warm re-screen and one quote change. mapping: 2,000 Kalshi markets "
         "against 1,000 Odds API events. connectors: WebSocket book updates per second and REST round trips "
-        "against the local simulator. Each figure is the median, p99 and minimum of at least 5 repetitions "
+        "against the local simulator. execution: signal -> breaker -> paper order, and signal -> order acknowledged by "
+        "the simulator. storage: order and fill commits on SQLite and PostgreSQL, ILP rows to QuestDB's protocol. "
+        "runtime: the running engine on 2,000 markets x 4 books (book delta -> signal, loop lag, CPU). "
+        "Each figure is the median, p99 and minimum of at least 5 repetitions "
         "after a warm-up, with the Python version, the collector state and the load average. Timings are for "
         "this machine; nothing is asserted.",
     )
