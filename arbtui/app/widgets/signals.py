@@ -33,16 +33,16 @@ def cells(row: SignalRow) -> list[Cell]:
     return [
         Cell(row.kind, style=dim or KIND_STYLE.get(row.kind, "")),
         Cell(row.league.upper(), style=dim),
-        Cell(row.game, style=dim),
         Cell(row.market, style=dim),
         Cell(row.side.upper(), style=dim),
-        Cell(percent(row.fair), row.fair, style=dim, justify="right"),
-        Cell(price(row.ask), row.ask, style=dim, justify="right"),
         Cell(percent(row.edge, 2), row.edge, style=edge_style, justify="right"),
-        Cell(str(row.books_agree), row.books_agree, style=dim, justify="right"),
-        Cell(str(row.count), row.count, style=dim, justify="right"),
         Cell(money(row.ev), row.ev, style=dim, justify="right"),
+        Cell(str(row.count), row.count, style=dim, justify="right"),
+        Cell(price(row.ask), row.ask, style=dim, justify="right"),
+        Cell(percent(row.fair), row.fair, style=dim, justify="right"),
+        Cell(str(row.books_agree), row.books_agree, style=dim, justify="right"),
         Cell("gone" if row.gone else age(row.age_s), row.age_s, style=dim, justify="right"),
+        Cell(row.game, style=dim),
     ]
 
 
@@ -51,18 +51,20 @@ class SignalsTable(KeyedTable):
 
     BORDER_TITLE = "Live signals"
     COLUMNS = (
+        # what decides a trade first (edge, EV, size, price); the long game name last, so an operator sees
+        # every figure at 120 columns without scrolling sideways
         ("kind", "Kind"),
         ("league", "League"),
-        ("game", "Game"),
         ("market", "Market"),
         ("side", "Side"),
-        ("fair", "Fair"),
-        ("ask", "Ask"),
         ("edge", "Edge"),
-        ("books", "Books"),
-        ("size", "Size"),
         ("ev", "EV"),
+        ("size", "Size"),
+        ("ask", "Ask"),
+        ("fair", "Fair"),
+        ("books", "Books"),
         ("age", "Age"),
+        ("game", "Game"),
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "cycle_sort", "Sort", id="signals.sort", tooltip="Sort by the next column"),
