@@ -8,6 +8,7 @@ store, so a halt survives a restart and a decision a week old can be read back w
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -38,6 +39,14 @@ STORE_RULE = "store"
 """The rule named by a halt for a lost database."""
 
 ZERO = Decimal(0)
+
+_TIGHTNESS = {BreakerMode.ACTIVE: 0, BreakerMode.REDUCING: 1, BreakerMode.HALTED: 2}
+
+
+def _log_lost_write(write: asyncio.Future[None]) -> None:
+    """A state write whose caller was cancelled: nobody else hears how it ended."""
+    if not write.cancelled() and (exc := write.exception()) is not None:
+        log.error("breaker: state write finished after its caller left and failed: %s", exc)
 
 
 class BreakerGuard:
@@ -108,10 +117,24 @@ class BreakerGuard:
         # Swapped in before the write, with no await between the caller's read of ``self.state`` and this:
         # a halt made while another transition's write is in flight is never overwritten by that older state.
         self.state = state
+        # The write runs as its own task: a caller cancelled meanwhile (the account feed shut down just after
+        # it halted) cannot stop a write already on its way (SQLite's worker thread commits it regardless), so
+        # the state stays in force here as in the store, and the mode change is still audited.
+        write = asyncio.ensure_future(self._persist(before, state, now))
+        try:
+            await asyncio.shield(write)
+        except asyncio.CancelledError:
+            if not write.done():
+                write.add_done_callback(_log_lost_write)
+            raise
+
+    async def _persist(self, before: BreakerState, state: BreakerState, now: datetime) -> None:
+        """Write ``state``; if the write fails, memory goes back to ``before`` only when that is not looser
+        than ``state`` (a halt that could not be saved still stops new orders; the next write carries it)."""
         try:
             await self._store.save_breaker(state.to_json(), now)
         except BaseException:
-            if self.state is state:
+            if self.state is state and _TIGHTNESS[before.mode] >= _TIGHTNESS[state.mode]:
                 self.state = before
             raise
         if before.mode is not state.mode:
