@@ -43,6 +43,11 @@ async def shoot(data_dir: Path) -> None:
     try:
         async with app.run_test(size=(160, 50)) as pilot:
             await pilot.pause(SETTLE_S)
+            # the cursor follows the signal it was on; show the best live one (live signals sort first)
+            app.query_one("#signals").move_cursor(row=0, animate=False)
+            await pilot.pause(0.3)
+            await app.detail_settled()
+            await pilot.pause(0.2)
             app.save_screenshot(OUT.name, path=str(OUT.parent))
             await pilot.press("q")
     finally:

@@ -168,8 +168,11 @@ class Dashboard(App[int]):
         selection when it finishes): the screen never waits on it, and a burst of moves costs one fetch."""
         self._detail_wanted = self.selected
         worker = self._detail_worker
+        if self._exit:
+            return  # closing: a fetch started now would never be awaited
         if worker is None or worker.is_finished:
-            self._detail_worker = self.run_worker(self._fetch_details(), group="detail", exit_on_error=False)
+            # the coroutine function, not a coroutine: the worker creates it only when it really starts
+            self._detail_worker = self.run_worker(self._fetch_details, group="detail", exit_on_error=False)
 
     async def detail_settled(self) -> None:
         """Wait until the detail of the latest selection is in (mount, and tests that freeze the picture)."""

@@ -35,6 +35,10 @@ async def settled(pilot: Pilot[int], app: Dashboard) -> None:
         await pilot.wait_for_scheduled_animations()
         if log.lines and log.scroll_y == log.max_scroll_y:
             return
+        if log.lines:
+            # a relayout (a scrollbar appearing) can grow the log after its last write scrolled it: the log
+            # follows its end, so put it there as it would be a moment later
+            log.scroll_end(animate=False, immediate=True)
     pytest.fail(f"the activity log never reached its end (at {log.scroll_y} of {log.max_scroll_y})")
 
 

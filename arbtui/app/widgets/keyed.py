@@ -29,7 +29,7 @@ class Cell(Text):
     __hash__ = None  # type: ignore[assignment]
 
 
-def _sortable(value: Any) -> tuple[int, Any]:
+def sortable(value: Any) -> tuple[int, Any]:
     """Unknown values (None) sort last whatever the direction's values are."""
     return (1, 0) if value is None else (0, value)
 
@@ -94,7 +94,7 @@ class KeyedTable(DataTable[Cell]):
         if self.sort_column is None or self.row_count == 0:
             return
         keep = self.selected_key()
-        self.sort(self.sort_column, key=lambda cell: _sortable(getattr(cell, "sort_key", None)),
+        self.sort(self.sort_column, key=lambda cell: sortable(getattr(cell, "sort_key", None)),
                   reverse=self.sort_reverse)  # fmt: skip
         if keep is not None:
             self.move_cursor(row=self.get_row_index(keep), animate=False, scroll=False)

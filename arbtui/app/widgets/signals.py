@@ -6,13 +6,13 @@ never vanishes under the operator's cursor.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from textual.binding import Binding, BindingType
 
 from arbtui.app.format import age, money, percent, price
-from arbtui.app.widgets.keyed import Cell, KeyedTable
+from arbtui.app.widgets.keyed import Cell, KeyedTable, sortable
 from engine.runtime.dashboard import SignalRow
 
 KIND_STYLE = {"edge": "", "arb": "bold", "kalshi_arb": "bold"}
@@ -82,6 +82,30 @@ class SignalsTable(KeyedTable):
         live = sum(1 for r in kept.values() if not r.gone)
         flt = f" · filter: {' '.join(self.words)}" if self.words else ""
         self.border_title = f"Live signals ({live}){flt}"
+
+    def sync(self, rows: Mapping[str, Sequence[Cell]]) -> bool:
+        changed = super().sync(rows)
+        if changed and self.sort_column is None:
+            self.apply_sort()
+        return changed
+
+    def apply_sort(self) -> None:
+        """Live signals always above those that have gone (greyed for a few seconds, so none vanishes under the
+        cursor), then by the chosen column; before the operator picks one, the highest edge first."""
+        if self.row_count == 0:
+            return
+        column = self.sort_column or "edge"
+        reverse = self.sort_reverse if self.sort_column is not None else True
+        keep = self.selected_key()
+
+        def order(cells: tuple[Cell, Cell]) -> tuple[bool, tuple[int, Any]]:
+            age_cell, cell = cells
+            gone = age_cell.plain == "gone"
+            return (not gone if reverse else gone, sortable(getattr(cell, "sort_key", None)))
+
+        self.sort("age", column, key=order, reverse=reverse)
+        if keep is not None:
+            self.move_cursor(row=self.get_row_index(keep), animate=False, scroll=False)
 
     def action_cycle_sort(self) -> None:
         columns = [k for k, _ in self.COLUMNS]
