@@ -127,7 +127,9 @@ async def test_capture_interrupted_while_writing_leaves_no_file(
 
 
 async def test_capture_sigint_mid_capture_leaves_no_file(sim: Any, sim_env: Path, tmp_path: Path) -> None:
-    sim.faults.latency_s = 0.1  # a capture of many requests: seconds, so the signal lands in the middle
+    # every request takes 2 s, so the capture is certainly mid-request when the signal lands, whatever the
+    # board of the hour and however fast the machine (a capture makes several requests)
+    sim.faults.latency_s = 2.0
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     proc = await asyncio.create_subprocess_exec(
