@@ -126,6 +126,13 @@ async def test_capture_interrupted_while_writing_leaves_no_file(
     assert list(out.parent.iterdir()) == []
 
 
+def _sigint_as_a_terminal_sends_it() -> None:
+    """The child gets SIGINT as a shell's child does: neither ignored nor blocked, whatever the disposition or
+    mask the test process (its threads, its runner) would otherwise pass on to it."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 async def test_capture_sigint_mid_capture_leaves_no_file(sim: Any, sim_env: Path, tmp_path: Path) -> None:
     # every request takes 2 s, so the capture is certainly mid-request when the signal lands, whatever the
     # board of the hour and however fast the machine (a capture makes several requests)
@@ -136,6 +143,7 @@ async def test_capture_sigint_mid_capture_leaves_no_file(sim: Any, sim_env: Path
         *cli("capture", "--env-file", str(sim_env), "--out", str(out_dir / "snap.json")),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        preexec_fn=_sigint_as_a_terminal_sends_it,
     )
     deadline = time.monotonic() + 30
     while not any(p.name.endswith(".tmp") for p in out_dir.iterdir()):  # the output was checked: requests begin
