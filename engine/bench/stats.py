@@ -91,5 +91,6 @@ def environment() -> dict[str, Any]:
         "load_average_1_5_15": load,
         "gc_enabled": gc.isenabled(),
         "gc_thresholds": list(gc.get_threshold()),
+        "gc_frozen_objects": gc.get_freeze_count(),
         "argv0": os.path.basename(sys.argv[0]) if sys.argv else "",
     }

@@ -15,6 +15,7 @@ from datetime import datetime
 
 import numpy as np
 
+from engine.clock import micros
 from engine.detection.coldbuild import build_all
 from engine.detection.columns import QuoteSources, clear_event, write_event
 from engine.detection.detector import (
@@ -26,7 +27,7 @@ from engine.detection.detector import (
     in_range,
     rank,
 )
-from engine.detection.screen import GroupScreen, ScreenArrays, micros
+from engine.detection.screen import GroupScreen, ScreenArrays
 from engine.detection.signals import Signal, Skip
 from engine.mapping.types import MappingResult, MarketMatch
 from engine.markets.dedupe import Deduped, unique_markets, unique_odds_events

@@ -20,7 +20,6 @@ garbage collector to walk.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from itertools import chain, count, repeat
 from operator import attrgetter
 from typing import Any
@@ -56,30 +55,31 @@ _outcomes = attrgetter("outcomes")
 _implied = attrgetter("implied")
 _name = attrgetter("name")
 _point = attrgetter("point")
-_last_update = attrgetter("last_update")
-_commence = attrgetter("commence_time")
+_updated_us = attrgetter("updated_us")
+_commence_us = attrgetter("commence_us")
 _market_key = attrgetter("market_key")
 _outcome = attrgetter("outcome")
-_timestamp = datetime.timestamp
-
-
-def micros_of(moments: Sequence[datetime]) -> npt.NDArray[np.int64]:
-    """:func:`engine.detection.screen.micros` of each moment: ``round`` and ``np.rint`` both round the same
-    double half to even, so the counts are identical."""
-    stamps = np.fromiter(map(_timestamp, moments), np.float64, len(moments))
-    return np.rint(stamps * 1e6).astype(np.int64)
 
 
 def _sizes(items: Sequence[Sequence[Any]]) -> Ints:
     return np.fromiter(map(len, items), np.intp, len(items))
 
 
-def _first(owner: Ints, code: Ints, width: int) -> tuple[Ints, Ints]:
-    """Positions of the first element of each (owner, code) pair with ``code >= 0``, and that pair as
-    ``owner * width + code``: the first listing of a key wins, as in ``OddsEvent.bookmaker``."""
-    keep = np.nonzero(code >= 0)[0]
-    pair, first = np.unique(owner[keep] * width + code[keep], return_index=True)
-    return keep[first], pair
+def _first(owner: Ints, code: Ints, width: int, owners: int) -> tuple[Ints, Ints]:
+    """Positions, in order, of the first element of each (owner, code) pair with ``code >= 0``, and that
+    pair as ``owner * width + code``: the first listing of a key wins, as in ``OddsEvent.bookmaker``.
+    Repeated keys are rare, so a count tells first whether there is anything to drop."""
+    keep = np.flatnonzero(code >= 0)
+    pair = owner[keep] * width + code[keep]
+    if pair.size == 0 or np.bincount(pair, minlength=owners * width).max() <= 1:
+        return keep, pair
+    first = np.sort(np.unique(pair, return_index=True)[1])
+    return keep[first], pair[first]
+
+
+def _gather(items: list[Any], positions: Ints) -> list[Any]:
+    """``items`` at ``positions`` (increasing): the list itself when every item is kept."""
+    return items if positions.size == len(items) else [items[i] for i in positions.tolist()]
 
 
 class _Rows:
@@ -116,7 +116,7 @@ def build_all(
     e = len(listed)
     rows = np.fromiter(chain.from_iterable(row_lists), np.intp)
     row_event = np.repeat(np.arange(e), _sizes(row_lists))
-    arrays.commence_us[rows] = micros_of(list(map(_commence, listed)))[row_event]
+    arrays.commence_us[rows] = np.fromiter(map(_commence_us, listed), np.int64, e)[row_event]
     arrays.commence_l = arrays.commence_us.tolist()
     row_matches = [matches[i] for i in rows.tolist()]
 
@@ -128,14 +128,14 @@ def build_all(
     per_event = list(map(_bookmakers, listed))
     bookmakers = list(chain.from_iterable(per_event))
     bm_code = np.fromiter(map(key_code.get, map(_key, bookmakers), repeat(-1)), np.intp, len(bookmakers))
-    chosen, bm_pair = _first(np.repeat(np.arange(e), _sizes(per_event)), bm_code, width)
+    chosen, bm_pair = _first(np.repeat(np.arange(e), _sizes(per_event)), bm_code, width, e)
 
     # Their markets: the first listing of each kind; each is a "unit".
-    per_book = list(map(_markets, [bookmakers[i] for i in chosen.tolist()]))
+    per_book = list(map(_markets, _gather(bookmakers, chosen)))
     markets = list(chain.from_iterable(per_book))
     mk_code = np.fromiter(map(KIND_CODE.get, map(_key, markets), repeat(-1)), np.intp, len(markets))
-    picked, unit_pair = _first(np.repeat(bm_pair, _sizes(per_book)), mk_code, KINDS)
-    units: list[BookMarket] = [markets[i] for i in picked.tolist()]
+    picked, unit_pair = _first(np.repeat(bm_pair, _sizes(per_book)), mk_code, KINDS, e * width)
+    units: list[BookMarket] = _gather(markets, picked)
     u = len(units)
     unit_of = np.full(e * width * KINDS, u, dtype=np.intp)  # u: the empty sentinel unit
     unit_of[unit_pair] = np.arange(u)
@@ -149,7 +149,7 @@ def build_all(
     implied = np.append(np.fromiter(map(_implied, outcomes), np.float64, total), [np.nan] * 3)  # legs reach +2
     codes: dict[Any, int] = {}  # an outcome's code is the position of the first outcome equal to it
     name_code = np.append(np.fromiter(map(codes.setdefault, map(_name, outcomes), count()), np.intp, total), -1)
-    times = np.append(micros_of(list(map(_last_update, units))), NO_TIME)
+    times = np.append(np.fromiter(map(_updated_us, units), np.int64, u), NO_TIME)
     span = max(3, int(sizes.max()))
     slot = np.arange(span)
     inside = slot < sizes[:, None]
@@ -216,7 +216,9 @@ def _winner_cells(
         swap = three & (rank[np.maximum(name_a, 0)] > rank[np.maximum(name_b, 0)])
         leg1 = np.where(three, np.where(swap, other_b, other_a), leg1)
         leg2 = np.where(three, np.where(swap, other_a, other_b), leg2)
-    used = np.unique(cu[ok])
+    seen = np.zeros(sizes.shape[0], dtype=np.bool_)
+    seen[cu[ok]] = True
+    used = np.flatnonzero(seen)
     fair_flat, priced = remove_vig_flat(implied, starts[used], sizes[used], profile.vig_method, (2, 3))
     unit_priced = np.zeros(sizes.shape[0], dtype=np.bool_)
     unit_priced[used] = priced

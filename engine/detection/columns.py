@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from engine.config.profiles import Profile
 from engine.detection.quotes import line_outcomes
-from engine.detection.screen import MAX_HEDGE_LEGS, NO_TIME, ScreenArrays, micros
+from engine.detection.screen import MAX_HEDGE_LEGS, NO_TIME, ScreenArrays
 from engine.errors import PricingError
 from engine.mapping.types import MarketKind, MarketMatch
 from engine.markets.odds import Bookmaker, BookMarket, OddsEvent
@@ -65,7 +65,7 @@ def cell(market: BookMarket | None, match: MarketMatch, profile: Profile) -> Cel
         return None
     first, second = _legs([o.name for o in outcomes], yes)
     leg2 = implied[second] if second >= 0 else 0.0
-    return fair[yes], micros(market.last_update), implied[first], leg2, implied[yes]
+    return fair[yes], market.updated_us, implied[first], leg2, implied[yes]
 
 
 def write_cell(arrays: ScreenArrays, i: int, j: int, value: Cell | None) -> None:
@@ -96,7 +96,7 @@ def write_event(
     profile: Profile,
 ) -> None:
     """Rewrite the rows of one event in place: the start time, and the cells whose quote object changed."""
-    arrays.set_commence(rows, micros(event.commence_time))
+    arrays.set_commence(rows, event.commence_us)
     bookmakers = _book_list(event, profile.books)
     b = sources.books
     objects = sources.objects

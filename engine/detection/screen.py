@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 from itertools import repeat
 from operator import attrgetter, is_not, itemgetter
 
 import numpy as np
 import numpy.typing as npt
 
+from engine.clock import NEVER
 from engine.config.profiles import Profile
 from engine.mapping.types import MarketKind, MarketMatch
 from engine.markets.kalshi import ACTIVE, KalshiMarket, Level, Orderbook, series_of
@@ -33,17 +33,10 @@ from engine.pricing.fees import FeeSchedule
 EPS = 1e-9
 MAX_HEDGE_LEGS = 2  # a three-way market has two outcomes that YES does not pay on
 WINNER = MarketKind.WINNER
-NO_TIME = int(np.iinfo(np.int64).min)
+NO_TIME = NEVER
 """Quote time of a cell with no usable quote (never fresh) and start of a market with no event."""
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.intp]
-
-
-def micros(moment: datetime) -> int:
-    """Unix time in whole microseconds. ``timestamp()`` is the correctly rounded quotient of the exact
-    microsecond count, so rounding it back recovers that count exactly below 2**32 seconds (February 2106):
-    the two roundings stay under half a microsecond there (a test checks 1990-2105)."""
-    return round(moment.timestamp() * 1e6)
 
 
 def pushable(match: MarketMatch | None) -> bool:

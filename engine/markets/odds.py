@@ -11,9 +11,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from engine.clock import NEVER, micros
 from engine.errors import PayloadError, PricingError
 from engine.markets.fields import FieldReader
 from engine.pricing.odds import american_stake, american_to_decimal
+
+
+def _micros(moment: datetime) -> int:
+    """A naive time (only code builds one: the parser refuses it) is no instant: never fresh, always started."""
+    return micros(moment) if moment.tzinfo is not None else NEVER
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +46,11 @@ class BookMarket:
     key: str  # h2h, spreads, totals
     last_update: datetime
     outcomes: tuple[Outcome, ...]
+    updated_us: int = field(init=False, compare=False, repr=False)
+    """``last_update`` in Unix microseconds, taken once here: the detection arrays hold times as integers."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "updated_us", _micros(self.last_update))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +76,11 @@ class OddsEvent:
     away_team: str
     bookmakers: tuple[Bookmaker, ...] = ()
     sport_title: str = ""
+    commence_us: int = field(init=False, compare=False, repr=False)
+    """``commence_time`` in Unix microseconds, taken once here (see ``BookMarket.updated_us``)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "commence_us", _micros(self.commence_time))
 
     def bookmaker(self, key: str) -> Bookmaker | None:
         for b in self.bookmakers:

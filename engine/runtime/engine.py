@@ -40,6 +40,7 @@ from engine.runtime.dashboard_feed import DashboardMemory, collect, detail_of, r
 from engine.runtime.datawatch import Check, FeedFacts, MismatchWatch, book_top, feed_verdict, ticker_prices
 from engine.runtime.desk import Desk, MarketInfo
 from engine.runtime.health import FeedMonitor
+from engine.runtime.heap import frozen_objects, settle
 from engine.runtime.lag import LagMonitor
 from engine.runtime.mailbox import DropQueue, KeyedLatest
 from engine.runtime.overrides_report import report_overrides
@@ -258,6 +259,8 @@ class Engine:
             self.emit("mapping", f"{len(universe.markets)} markets discovered, {len(universe.mapping.matches)} "
                       "mapped", discovered=len(universe.markets), mapped=len(universe.mapping.matches))  # fmt: skip
         self._overrides_checked()
+        settle()
+        log.debug("board installed; %d objects frozen out of the garbage collector's walk", frozen_objects())
 
     def _overrides_checked(self) -> None:
         if self.overrides is not None:

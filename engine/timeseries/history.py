@@ -21,8 +21,9 @@ from typing import Any, Protocol
 
 import httpx
 
+from engine.clock import micros
 from engine.errors import ArbError
-from engine.timeseries.local import from_micros, micros
+from engine.timeseries.local import from_micros
 from engine.timeseries.questdb_ilp import http_base_url
 from engine.timeseries.schema import TABLES, questdb_schema
 

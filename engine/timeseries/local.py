@@ -16,19 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from engine.clock import micros
 from engine.timeseries.rows import Row
 from engine.timeseries.schema import TABLES, TABLES_BY_NAME, sqlite_create
 
 HISTORY_FILE = "history.db"
 DEFAULT_RETENTION_S = 2 * 86_400
-
-
-def micros(ts: datetime) -> int:
-    """A timezone-aware instant as integer microseconds since the epoch (exact, no float)."""
-    if ts.tzinfo is None:
-        raise ValueError(f"naive timestamp {ts.isoformat()}: the history holds UTC instants only")
-    delta = ts - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def from_micros(value: int) -> datetime:

@@ -4,21 +4,23 @@ markets, missing events and games already started, and at 8,000 markets."""
 
 from __future__ import annotations
 
+import calendar
 import random
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import numpy as np
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from engine.bench.detection import generate_board
+from engine.clock import micros
 from engine.config.profiles import PROFILES, Profile, ProfileName
 from engine.detection.board import Board
 from engine.detection.detector import DetectionContext, detect
 from engine.detection.fullpass import detect_screened
-from engine.detection.screen import micros
 from engine.detection.signals import Side, SignalKind
 from engine.detection.vig_arrays import remove_vig_rows
 from engine.mapping.types import MappingResult, MarketKind, MarketMatch
@@ -88,7 +90,13 @@ def test_an_empty_orderbook_side_and_a_missing_book_are_skipped_the_same_way() -
 @given(st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2105, 12, 31)))
 def test_micros_is_the_exact_microsecond_count(moment: datetime) -> None:
     aware = moment.replace(tzinfo=UTC)
-    assert micros(aware) == (aware - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    assert micros(aware) == calendar.timegm(aware.utctimetuple()) * 1_000_000 + aware.microsecond
+    assert micros(aware.astimezone(timezone(timedelta(hours=-5)))) == micros(aware)  # the instant, not the wall
+
+
+def test_micros_refuses_a_naive_datetime() -> None:
+    with pytest.raises(ValueError, match="naive timestamp"):
+        micros(datetime(2026, 12, 1, 12))
 
 
 @settings(max_examples=50, deadline=None)
