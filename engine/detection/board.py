@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter
 
 import numpy as np
 
@@ -50,6 +51,8 @@ def _unique_events(events: Iterable[OddsEvent]) -> Deduped[OddsEvent]:
         return Deduped(items)
     return unique_odds_events(items)
 
+
+_ticker = attrgetter("ticker")
 
 ErrorSink = Callable[[str, BaseException], None]
 """``sink(what, error)``: a market (or a group's tickers) whose evaluation raised; its result is dropped."""
@@ -92,7 +95,7 @@ class Board:
         self._arrays = ScreenArrays(tickers, ctx.profile)
         self._arrays.set_markets(unique.items, self._matches, ctx.fees_for)
         self._sources = QuoteSources(len(tickers), len(ctx.profile.books))
-        self._group_screen = GroupScreen([[m.ticker for m in g] for g in self._groups], self._arrays)
+        self._group_screen = GroupScreen([list(map(_ticker, g)) for g in self._groups], self._arrays)
         self._exact_cache: dict[str, tuple[int, int, MarketResult]] = {}
         self._group_cache: dict[int, tuple[tuple[int, ...], tuple[Signal, ...]]] = {}
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from itertools import repeat
+from itertools import chain, repeat
 from operator import attrgetter, is_not, itemgetter
 
 import numpy as np
@@ -81,6 +81,7 @@ class ScreenArrays:
         as the first, so it is simply left out of the vote."""
         self.voters_l = self.voters.tolist()
         self.max_age_us = round(profile.max_quote_age_s * 1_000_000)
+        self.min_edge = float(profile.min_edge) - EPS
         self.tickers = list(tickers)
         self.index = {t: i for i, t in enumerate(self.tickers)}
         self.priceable = np.zeros(n, dtype=np.bool_)  # active, mapped, fee type modelled
@@ -130,7 +131,9 @@ class ScreenArrays:
         supported = np.fromiter(map(itemgetter(0), facts), np.bool_, n)
         self.priceable[:] = active & mapped & supported
         self.rate[:] = np.fromiter(map(itemgetter(1), facts), np.float64, n)
-        self.pushable[:] = np.fromiter(map(pushable, matches), np.bool_, n)
+        lines = [i for i, m in enumerate(matches) if m is not None and m.market_key is not WINNER]
+        self.pushable[:] = False
+        self.pushable[lines] = [pushable(matches[i]) for i in lines]
         self.priceable_l = self.priceable.tolist()
         self.rate_l = self.rate.tolist()
         self.pushable_l = self.pushable.tolist()
@@ -197,7 +200,7 @@ class ScreenArrays:
         masked = np.where(votes, fair, np.nan)
         q = _median_of_sorted(np.sort(np.where(votes, fair, np.inf), axis=1), votes.sum(axis=1))
         rate = self.rate
-        min_edge = float(p.min_edge) - EPS
+        min_edge = self.min_edge
         enough = n_fresh >= p.book_consensus
         hit = np.zeros(len(q), dtype=np.bool_)
         with np.errstate(invalid="ignore"):
@@ -247,9 +250,8 @@ class ScreenArrays:
         k = len(fairs)  # fresh is not empty and a repeated column is fresh only with its first: k >= 1
         q = (fairs[(k - 1) // 2] + fairs[k // 2]) / 2.0
         n = len(fresh)
-        profile = self.profile
-        min_edge = float(profile.min_edge) - EPS
-        need = profile.book_consensus
+        min_edge = self.min_edge
+        need = self.profile.book_consensus
         rate = self.rate_l[i]
         push = self.pushable_l[i]
         if not math.isnan(ask_yes):
@@ -257,8 +259,8 @@ class ScreenArrays:
             if n >= need and q - p_eff >= min_edge and sum(f - p_eff >= min_edge for f in fairs) >= need:
                 return True
             if not push:
-                hedges = self.hedge_yes[i].tolist()
-                cost = sum(min(hedges[j][k] for j in fresh) for k in range(MAX_HEDGE_LEGS))
+                legs = self.hedge_yes[i].T.tolist()  # [leg][book]
+                cost = sum([min([leg[j] for j in fresh]) for leg in legs])
                 if 1.0 - p_eff - cost > -EPS:
                     return True
         if not math.isnan(ask_no):
@@ -271,7 +273,7 @@ class ScreenArrays:
                 return True
             if not push:
                 hedge_no = self.hedge_no[i].tolist()
-                if 1.0 - p_eff - min(hedge_no[j] for j in fresh) > -EPS:
+                if 1.0 - p_eff - min([hedge_no[j] for j in fresh]) > -EPS:
                     return True
         return False
 
@@ -298,9 +300,12 @@ class GroupScreen:
     def __init__(self, groups: Sequence[Sequence[str]], arrays: ScreenArrays) -> None:
         self.arrays = arrays
         self.by_size: list[tuple[int, list[int], npt.NDArray[np.intp]]] = []
-        for size in sorted({len(g) for g in groups}):
-            members = [k for k, g in enumerate(groups) if len(g) == size]
-            idx = np.array([[arrays.index[t] for t in groups[k]] for k in members], dtype=np.intp)
+        sizes = list(map(len, groups))
+        row_of = arrays.index.__getitem__
+        for size in sorted(set(sizes)):
+            members = [k for k, n in enumerate(sizes) if n == size]
+            flat = chain.from_iterable(map(groups.__getitem__, members))
+            idx = np.fromiter(map(row_of, flat), np.intp, size * len(members)).reshape(len(members), size)
             self.by_size.append((size, members, idx))
 
     def candidates(self) -> list[int]:
