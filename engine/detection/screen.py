@@ -27,7 +27,7 @@ import numpy.typing as npt
 from engine.clock import NEVER
 from engine.config.profiles import Profile
 from engine.mapping.types import MarketKind, MarketMatch
-from engine.markets.kalshi import ACTIVE, KalshiMarket, Level, Orderbook, series_of
+from engine.markets.kalshi import ACTIVE, KalshiMarket, Orderbook, series_of
 from engine.pricing.fees import FeeSchedule
 
 EPS = 1e-9
@@ -49,21 +49,9 @@ def pushable(match: MarketMatch | None) -> bool:
     )
 
 
-def _ask_from_bids(bids: Sequence[Level]) -> float:
-    """The best ask the opposite side's best bid makes, in a float (NaN for an empty side). ``1.0 - float``
-    is within an ulp of the exact ask, far inside the screen's tolerance, and half the cost of Decimal."""
-    return 1.0 - float(bids[0].price) if bids else math.nan
-
-
-def best_asks(book: Orderbook) -> tuple[float, float]:
-    """The best YES and NO asks in floats (NaN for an empty side), without building ``Level`` objects."""
-    return _ask_from_bids(book.no_bids), _ask_from_bids(book.yes_bids)
-
-
 _event_ticker = attrgetter("event_ticker")
 _status = attrgetter("status")
-_no_bids = attrgetter("no_bids")
-_yes_bids = attrgetter("yes_bids")
+_top_asks = attrgetter("top_asks")
 
 
 class ScreenArrays:
@@ -151,11 +139,10 @@ class ScreenArrays:
         """Every row's best asks from ``books`` (rows without a book get none)."""
         n = len(self.tickers)
         rows = np.fromiter(map(self.index.__getitem__, books), np.intp, len(books))
-        held = list(books.values())
         yes = np.full(n, np.nan)
         no = np.full(n, np.nan)
-        yes[rows] = np.fromiter(map(_ask_from_bids, map(_no_bids, held)), np.float64, len(held))
-        no[rows] = np.fromiter(map(_ask_from_bids, map(_yes_bids, held)), np.float64, len(held))
+        if books:
+            yes[rows], no[rows] = np.array(list(map(_top_asks, books.values())), dtype=np.float64).T
         has = np.zeros(n, dtype=np.bool_)
         has[rows] = True
         self.ask_yes[:], self.ask_no[:], self.has_book[:] = yes, no, has
@@ -163,7 +150,7 @@ class ScreenArrays:
         self.version += 1
 
     def set_book(self, i: int, book: Orderbook) -> None:
-        yes, no = best_asks(book)
+        yes, no = book.top_asks
         self.ask_yes[i], self.ask_no[i], self.has_book[i] = yes, no, True
         self.ask_yes_l[i], self.ask_no_l[i] = yes, no
         self.version[i] += 1

@@ -4,6 +4,7 @@ bids-only ``orderbook_fp``. Unknown fields are ignored; required ones are checke
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -105,6 +106,11 @@ class Level:
     count: Decimal
 
 
+def _ask_float(opposite_bids: tuple[Level, ...]) -> float:
+    """``1.0 - float`` is within an ulp of the exact ask: far inside the screen's tolerance."""
+    return 1.0 - float(opposite_bids[0].price) if opposite_bids else math.nan
+
+
 @dataclass(frozen=True, slots=True)
 class Orderbook:
     """Bids for YES and NO, each best (highest) first. Asks are derived: a NO bid at X is a YES ask at 1 - X."""
@@ -112,6 +118,12 @@ class Orderbook:
     ticker: str
     yes_bids: tuple[Level, ...] = ()
     no_bids: tuple[Level, ...] = ()
+    top_asks: tuple[float, float] = field(init=False, compare=False, repr=False)
+    """Best YES and NO asks as floats (NaN for an empty side), taken once here for the detection screen,
+    which every cold pass and every change of this book reads; the exact rules read the Decimal levels."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "top_asks", (_ask_float(self.no_bids), _ask_float(self.yes_bids)))
 
     def asks(self, side: str) -> tuple[Level, ...]:
         """Ask ladder for buying ``side`` ("yes" or "no"), best (lowest) first."""
