@@ -131,6 +131,11 @@ async def _serve(config: SimConfig, step_interval: float, key_dir: Path | None, 
     except OSError as exc:  # a port in use, or the key file refused by the file system
         raise SimStartError(f"cannot start the simulator: {exc.strerror or exc}{_where(exc)}") from None
     try:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):  # before the lines: a caller that read them may stop us
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
         if step_interval > 0:
             sim.start_autostep(step_interval)
         lines = sim.env_lines()
@@ -143,11 +148,6 @@ async def _serve(config: SimConfig, step_interval: float, key_dir: Path | None, 
             file=sys.stderr,
             flush=True,
         )
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
         await stop.wait()
     finally:
         await sim.close()

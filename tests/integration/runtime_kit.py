@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from engine.config.settings import Settings
 from engine.connectors.http import RetryPolicy
+from engine.detection.signals import Signal
 from engine.execution.model import Mode
 from engine.runtime.assemble import build_engine
 from engine.runtime.cadence import CadencePolicy
@@ -79,3 +80,10 @@ async def running_engine(sim: Simulator, tmp_path: Path, **extra: Any) -> AsyncI
 
 def feed_state(engine: Engine, name: str) -> FeedState:
     return next(f.state for f in engine.feed_health() if f.name == name)
+
+
+async def single_market_signal(engine: Engine, timeout_s: float = 10.0) -> Signal:
+    """A live signal on one market (not a Kalshi-only group's): the board can hold only group signals for a
+    moment after it goes live, so wait for one instead of taking the first."""
+    await eventually(lambda: any(not s.tickers for s in engine.pipeline.live.values()), timeout_s=timeout_s)
+    return next(s for s in engine.pipeline.live.values() if not s.tickers)

@@ -224,8 +224,11 @@ async def test_redis_restarted_under_a_running_engine(
         await cache.start()
         client = aioredis.Redis.from_url(private_redis.url, decode_responses=True)
         try:
-            await eventually(lambda: feed_state(engine, "redis") is FeedState.CONNECTED, timeout_s=10)
-            await eventually(lambda: cache.writes > 3, timeout_s=10)
+            # Up and writing; a first write that outlived op_timeout_s on a loaded machine leaves the feed
+            # DEGRADED ("recovered from") for a while instead of CONNECTED, and counts a reconnect.
+            await eventually(lambda: cache.connected and cache.writes > 3, timeout_s=10)
+            assert feed_state(engine, "redis") in (FeedState.CONNECTED, FeedState.DEGRADED)
+            reconnects = cache.reconnects
             assert await client.exists("arbtui:status")
             assert await client.keys("arbtui:book:*")
 
@@ -254,7 +257,7 @@ async def test_redis_restarted_under_a_running_engine(
             beat.cancel()
             await client.aclose()
             client = aioredis.Redis.from_url(private_redis.url, decode_responses=True)
-            await eventually(lambda: cache.reconnects == 1, timeout_s=5)
+            await eventually(lambda: cache.reconnects == reconnects + 1, timeout_s=5)
             status = None
             deadline = time.monotonic() + 10
             while status is None:

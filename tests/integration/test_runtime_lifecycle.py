@@ -11,7 +11,7 @@ import pytest
 from engine.markets.kalshi import KalshiMarket
 from engine.sim import Simulator
 from tests.integration.clientkit import eventually
-from tests.integration.runtime_kit import running_engine
+from tests.integration.runtime_kit import running_engine, single_market_signal
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 async def test_a_settled_market_loses_its_signals_at_once(sim: Simulator, tmp_path: Path) -> None:
     async with running_engine(sim, tmp_path) as run:
         engine, feeds = run.engine, run.feeds
-        signal = next(s for s in engine.pipeline.live.values() if not s.tickers)
+        signal = await single_market_signal(engine)
         game = sim.board.game_of(signal.ticker)
         assert game is not None
         tickers = set(game.tickers)
@@ -39,9 +39,13 @@ async def test_a_settled_market_loses_its_signals_at_once(sim: Simulator, tmp_pa
         discoveries = feeds._rest_monitor.messages
         sim.scenario.finish_game(game.event_ticker)
         await eventually(lambda: tickers <= set(market_events), timeout_s=10)
-        for ticker in tickers:
+
+        def finalized(ticker: str) -> bool:
             market = engine.pipeline.market(ticker)
-            assert market is not None and market.status == "finalized"
+            return market is not None and market.status == "finalized"
+
+        # Each market gets ``determined`` and then ``settled``: the first already withdraws its signals.
+        await eventually(lambda: all(map(finalized, tickers)), timeout_s=10)
         assert all(s.ticker not in tickers and not tickers & set(s.tickers) for s in engine.pipeline.live.values())
         assert all(withdrawn_at_once), "the signals go in the same step as the lifecycle message"
         assert feeds._rest_monitor.messages == discoveries, "applied directly, not by a re-discovery"
