@@ -17,13 +17,14 @@ from engine.detection.quotes import BookView
 from engine.detection.signals import Hedge, Side, Signal, SignalKind
 from engine.mapping.types import MarketKind, MarketMatch
 from engine.markets.kalshi import KalshiMarket, Level, Orderbook
+from engine.markets.odds import Outcome
 from engine.money import ONE, ZERO, to_decimal
 from engine.pricing.fees import FeeSchedule
 
 
 def best_hedges(views: Sequence[BookView], side: Side) -> tuple[Hedge, ...] | None:
     """The best price for each outcome ``side`` does not pay on, across the fresh books."""
-    best: dict[tuple[str, Decimal | None], Hedge] = {}
+    best: dict[tuple[str, Decimal | None], tuple[str, Outcome]] = {}
     expected: set[tuple[str, Decimal | None]] | None = None
     for view in views:
         outcomes = view.no_outcomes if side is Side.YES else view.yes_outcomes
@@ -35,11 +36,12 @@ def best_hedges(views: Sequence[BookView], side: Side) -> tuple[Hedge, ...] | No
         for o in outcomes:
             key = (o.name, o.point)
             current = best.get(key)
-            if current is None or o.decimal_odds > current.decimal_odds:
-                best[key] = Hedge(view.book, o.name, o.point, o.decimal_odds, o.stake)
+            if current is None or o.decimal_odds > current[1].decimal_odds:
+                best[key] = (view.book, o)
     if not best:
         return None
-    return tuple(best[k] for k in sorted(best, key=lambda k: (k[0], k[1] or ZERO)))
+    chosen = (best[k] for k in sorted(best, key=lambda k: (k[0], k[1] or ZERO)))
+    return tuple(Hedge(book, o.name, o.point, o.decimal_odds, o.stake) for book, o in chosen)
 
 
 def _may_lock(views: Sequence[BookView], side: Side, ask: float, rate: float) -> bool:
@@ -77,10 +79,10 @@ def arb_signal(
     if its effective price is at most $0.50, the tie payout."""
     if not views or _pushable(match):
         return None
-    best = book.best_ask(side.value)
+    best = book.best_ask(side)
     if best is None or not _may_lock(views, side, float(best.price), float(fees.taker_rate)):
         return None
-    asks = book.asks(side.value)
+    asks = book.asks(side)
     hedges = best_hedges(views, side)
     if hedges is None:
         return None
@@ -156,7 +158,7 @@ def kalshi_arb_signal(
     settles two team markets at $0.50 each still pays $1); all NO pays n - 1."""
     if len(group) < 2 or any(m.ticker not in books for m in group):
         return None
-    tops = [books[m.ticker].best_ask(side.value) for m in group]
+    tops = [books[m.ticker].best_ask(side) for m in group]
     if any(top is None for top in tops):
         return None
     payoff = ONE if side is Side.YES else Decimal(len(group) - 1)
@@ -164,7 +166,7 @@ def kalshi_arb_signal(
     set_cost = sum((p + fees.per_contract(p) for p in best), ZERO)
     if set_cost >= payoff:
         return None
-    ladders = [books[m.ticker].asks(side.value) for m in group]
+    ladders = [books[m.ticker].asks(side) for m in group]
     count = min(whole(_joint_depth(ladders, fees, payoff)), max_position)
     if count < 1:
         return None

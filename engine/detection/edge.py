@@ -42,7 +42,7 @@ def edge_signal(
     """The edge signal for buying ``side``, or None when any rule fails (see the engine-core issue)."""
     if len(views) < profile.book_consensus:
         return None
-    best = book.best_ask(side.value)
+    best = book.best_ask(side)
     if best is None:
         return None
     fairs = side_fairs(views, side)
@@ -65,7 +65,7 @@ def edge_signal(
         return None
     kelly = (fair_d - p_eff) / (ONE - p_eff)
     kelly_count = whole(profile.kelly_fraction * kelly * bankroll / p_eff)
-    asks = book.asks(side.value)
+    asks = book.asks(side)
     depth, _ = depth_while(asks, lambda price: fair_d - price - fees.per_contract(price) >= min_edge)
     count = min(kelly_count, whole(depth), max_position)
     if count < 1:

@@ -29,7 +29,7 @@ class BookView:
 
     @property
     def no_outcomes(self) -> tuple[Outcome, ...]:
-        return tuple(o for i, o in enumerate(self.outcomes) if i != self.yes_index)
+        return self.outcomes[: self.yes_index] + self.outcomes[self.yes_index + 1 :]
 
 
 def line_outcomes(market: BookMarket, match: MarketMatch) -> tuple[tuple[Outcome, ...], int] | None:
@@ -67,11 +67,12 @@ def book_views(
     """Fresh views from the profile's ``books``, and a note for each book left out (stale, no line, ...)."""
     views: list[BookView] = []
     notes: list[str] = []
+    kind = match.market_key  # a StrEnum: equal to the market key itself, without the enum's slow ``.value``
     for key in books:
         bookmaker = event.bookmaker(key)
         if bookmaker is None:
             continue
-        market = bookmaker.market(match.market_key.value)
+        market = bookmaker.market(kind)
         if market is None:
             continue
         age = (now - market.last_update).total_seconds()

@@ -9,7 +9,7 @@ Detection prices with the unrounded per-contract fee; reports show what is actua
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
@@ -34,35 +34,43 @@ class FeeSchedule:
 
     fee_type: FeeType = FeeType.QUADRATIC
     multiplier: Decimal = ONE
+    supported: bool = field(init=False, compare=False, repr=False)
+    """False for a fee table arbtui does not model (``flat``): such a schedule refuses to price."""
+    _taker: Decimal = field(init=False, compare=False, repr=False)
+    _maker: Decimal = field(init=False, compare=False, repr=False)
 
-    @property
-    def supported(self) -> bool:
-        return self.fee_type is not FeeType.FLAT
+    def __post_init__(self) -> None:
+        """The rates, taken once: detection asks for them several times per market it evaluates."""
+        object.__setattr__(self, "supported", self.fee_type is not FeeType.FLAT)
+        object.__setattr__(self, "_taker", TAKER_RATE * self.multiplier)
+        if self.fee_type is FeeType.QUADRATIC_WITH_MAKER_FEES:
+            maker = MAKER_RATE * self.multiplier
+        elif self.fee_type is FeeType.QUADRATIC_WITH_COMBO_MAKER_FEES:
+            maker = COMBO_MAKER_RATE * self.multiplier
+        else:
+            maker = ZERO
+        object.__setattr__(self, "_maker", maker)
 
     @property
     def taker_rate(self) -> Decimal:
         self._require_supported()
-        return TAKER_RATE * self.multiplier
+        return self._taker
 
     @property
     def maker_rate(self) -> Decimal:
         self._require_supported()
-        if self.fee_type is FeeType.QUADRATIC_WITH_MAKER_FEES:
-            return MAKER_RATE * self.multiplier
-        if self.fee_type is FeeType.QUADRATIC_WITH_COMBO_MAKER_FEES:
-            return COMBO_MAKER_RATE * self.multiplier
-        return ZERO
+        return self._maker
 
     def rate(self, *, maker: bool) -> Decimal:
         return self.maker_rate if maker else self.taker_rate
 
     def per_contract(self, price: Decimal, *, maker: bool = False) -> Decimal:
         """Unrounded fee for one contract at ``price``: what detection subtracts from the edge."""
-        return self.rate(maker=maker) * price * (ONE - price)
+        return (self.maker_rate if maker else self.taker_rate) * price * (ONE - price)
 
     def trade_fee(self, price: Decimal, count: Decimal, *, maker: bool = False) -> Decimal:
         """The fee model's charge for one fill, rounded up to $0.0001 as the exchange does."""
-        return ceil_to(self.rate(maker=maker) * count * price * (ONE - price), CENTICENT)
+        return ceil_to((self.maker_rate if maker else self.taker_rate) * count * price * (ONE - price), CENTICENT)
 
     def _require_supported(self) -> None:
         if not self.supported:
