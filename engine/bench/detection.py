@@ -3,6 +3,7 @@ screened and the exact full pass, a warm re-screen and one quote change, each as
 
 from __future__ import annotations
 
+import copy
 import itertools
 import random
 import time
@@ -163,6 +164,13 @@ def bench_board(markets: int, repeat: int) -> dict[str, Any]:
         board.apply_event(event, now)
         samples.append((time.perf_counter() - start) * 1e6)
     out["quote_change_us"] = summary(samples, 2)
+    repeats = [copy.deepcopy(event) for event in events[: min(len(events), 1000)]]  # equal quotes, new objects
+    samples = []
+    for event in repeats:
+        start = time.perf_counter()
+        board.apply_event(event, now)
+        samples.append((time.perf_counter() - start) * 1e6)
+    out["quote_repeat_us"] = summary(samples, 2)
     return out
 
 
@@ -177,7 +185,8 @@ def bench_detection(markets: Sequence[int] = (2000,), repeat: int = MIN_REPEAT) 
     :func:`engine.detection.fullpass.detect_screened`, what ``scan`` runs; ``exact_rules_every_market_ms``:
     :func:`engine.detection.detector.detect`, the exact rules on every market (the reference both are held
     to, checked here before timing); ``warm_rescreen_ms``: ``Board.reevaluate`` on a loaded board;
-    ``quote_change_us``: ``Board.apply_event`` for one book's new quote, 1,900 changes after 100 warm-up.
+    ``quote_change_us``: ``Board.apply_event`` for one book's new quote, 1,900 changes after 100 warm-up;
+    ``quote_repeat_us``: the same for a poll that repeats an event's quotes in new objects (up to 1,000 events).
     ``growth`` divides each median by the previous board's.
     """
     boards = [bench_board(n, repeat) for n in markets]

@@ -116,11 +116,15 @@ class Board:
 
     def apply_event(self, event: OddsEvent, now: datetime) -> list[str]:
         """New sportsbook quotes for one event; returns the tickers re-screened."""
+        before = self.events.get(event.id)
         self.events[event.id] = event
         rows = self._event_rows.get(event.id)
         if not rows:
             return []
-        write_event(self._arrays, self._sources, event, rows, self._matches, self.ctx.profile)
+        same = (
+            before is not None and before.commence_time == event.commence_time and before.sport_key == event.sport_key
+        )
+        write_event(self._arrays, self._sources, event, rows, self._matches, self.ctx.profile, same_event=same)
         self._screen(rows, now)
         return [self._tickers[i] for i in rows]
 

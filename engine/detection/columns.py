@@ -94,8 +94,15 @@ def write_event(
     rows: Sequence[int],
     matches: Sequence[MarketMatch | None],
     profile: Profile,
+    *,
+    same_event: bool = False,
 ) -> None:
-    """Rewrite the rows of one event in place: the start time, and the cells whose quote object changed."""
+    """Rewrite the rows of one event in place: the start time, and the cells whose quote changed.
+
+    A row's version (which keeps its cached exact result) moves only when something the exact rules read
+    for it changed. ``same_event``: the event's own fields they read (start time, sport) are as before.
+    A quote equal by value to the one its cell holds changes nothing either: a poll brings new objects for
+    every quote, and most of them repeat the last poll's, so those re-run neither the cell nor the rules."""
     arrays.set_commence(rows, event.commence_us)
     bookmakers = _book_list(event, profile.books)
     b = sources.books
@@ -104,14 +111,20 @@ def write_event(
         match = matches[i]
         assert match is not None
         key = match.market_key.value
+        moved = not same_event
         for j, bookmaker in enumerate(bookmakers):
             market = _market(bookmaker, key)
             slot = i * b + j
-            if objects[slot] is market:  # also None twice: the cell already says "no quote"
+            held = objects[slot]
+            if held is market:  # also None twice: the cell already says "no quote"
                 continue
             objects[slot] = market
+            if held is not None and market is not None and held.updated_us == market.updated_us and held == market:
+                continue
             write_cell(arrays, i, j, cell(market, match, profile))
-        arrays.version[i] += 1
+            moved = True
+        if moved:
+            arrays.version[i] += 1
 
 
 def clear_event(arrays: ScreenArrays, sources: QuoteSources, rows: Sequence[int]) -> None:

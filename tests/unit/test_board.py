@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import random
 from dataclasses import replace
 from datetime import timedelta
@@ -80,7 +81,12 @@ def test_incremental_updates_equal_exact_pass(seed: int) -> None:
     by_event = {e.id: e for e in events}
     by_book = {b.ticker: b for b in books}
     for _ in range(60):
-        if rng.random() < 0.5:
+        draw = rng.random()
+        if draw < 0.15:  # a poll that repeats the last quotes, in new objects
+            event = copy.deepcopy(rng.choice(list(by_event.values())))
+            by_event[event.id] = event
+            board.apply_event(event, now)
+        elif draw < 0.5:
             event = _shake_event(rng.choice(list(by_event.values())), rng, timedelta(seconds=rng.uniform(0, 30)))
             by_event[event.id] = event
             board.apply_event(event, now)
@@ -90,6 +96,35 @@ def test_incremental_updates_equal_exact_pass(seed: int) -> None:
             board.apply_orderbook(book, now)
         exact = detect(kalshi, by_book, list(by_event.values()), mapping, ctx, now, groups_of(kalshi))
         assert keys(board.signals()) == keys(exact.signals)
+
+
+def test_a_repeated_quote_in_new_objects_keeps_the_cached_exact_results() -> None:
+    kalshi, books, events, mapping, now = generate_board(40, 4, mispriced=0.5)
+    ctx = DetectionContext(PROFILES[ProfileName.STANDARD], Decimal(10000), 100)
+    board = Board(kalshi, mapping, ctx, groups_of(kalshi))
+    board.load(books, events, now)
+    signals = board.signals()
+    assert signals
+    versions = board._arrays.version.copy()
+    for event in events:
+        board.apply_event(copy.deepcopy(event), now)  # equal by value, not the same objects
+    assert (board._arrays.version == versions).all(), "nothing the exact rules read has changed"
+    assert board.signals() == signals
+
+    event = events[0]
+    rows = board._event_rows[event.id]
+    board.apply_event(replace(copy.deepcopy(event), sport_key="basketball_nba"), now)  # the tie rule reads it
+    assert all(board._arrays.version[i] == versions[i] + 1 for i in rows)
+    moved = replace(event, commence_time=event.commence_time + timedelta(minutes=5))
+    board.apply_event(moved, now)
+    assert all(board._arrays.version[i] == versions[i] + 2 for i in rows)
+    book = event.bookmakers[1]
+    quote = replace(book.markets[0], outcomes=tuple(replace(o, american=None) for o in book.markets[0].outcomes))
+    changed = replace(moved, bookmakers=(event.bookmakers[0], replace(book, markets=(quote,)), *event.bookmakers[2:]))
+    board.apply_event(changed, now)  # same odds and time, but no longer quoted in american numbers: a new quote
+    assert all(board._arrays.version[i] == versions[i] + 3 for i in rows)
+    exact = detect(kalshi, {b.ticker: b for b in books}, [changed, *events[1:]], mapping, ctx, now, groups_of(kalshi))
+    assert keys(board.signals()) == keys(exact.signals)
 
 
 def test_board_explains_a_market() -> None:
