@@ -107,20 +107,29 @@ def write_event(
     bookmakers = _book_list(event, profile.books)
     b = sources.books
     objects = sources.objects
+    quotes_of: dict[str, list[BookMarket | None]] = {}  # the event's markets share one quote per book and kind
+    equal: dict[tuple[int, int], bool] = {}  # (held, new) by id: compared once for all the rows that share them
     for i in rows:
         match = matches[i]
         assert match is not None
         key = match.market_key.value
+        quotes = quotes_of.get(key)
+        if quotes is None:
+            quotes = quotes_of[key] = [_market(bookmaker, key) for bookmaker in bookmakers]
         moved = not same_event
-        for j, bookmaker in enumerate(bookmakers):
-            market = _market(bookmaker, key)
+        for j, market in enumerate(quotes):
             slot = i * b + j
             held = objects[slot]
             if held is market:  # also None twice: the cell already says "no quote"
                 continue
             objects[slot] = market
-            if held is not None and market is not None and held.updated_us == market.updated_us and held == market:
-                continue
+            if held is not None and market is not None and held.updated_us == market.updated_us:
+                pair = (id(held), id(market))
+                same = equal.get(pair)
+                if same is None:
+                    same = equal[pair] = held == market
+                if same:
+                    continue
             write_cell(arrays, i, j, cell(market, match, profile))
             moved = True
         if moved:
