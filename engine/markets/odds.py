@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from engine.clock import NEVER, micros
@@ -89,45 +90,65 @@ class OddsEvent:
         return None
 
 
-def _price(r: FieldReader, where: str, raw: Any, american: bool | None) -> tuple[Decimal, Decimal | None]:
+_NUMBER = (int, float, str)
+_CACHED_TEXT = 32
+"""Longer price strings are parsed without the cache, so a hostile payload cannot fill it with big keys."""
+
+
+def _price(r: FieldReader, where: str, index: int, raw: Any, american: bool | None) -> tuple[Decimal, Decimal | None]:
     """Accept american integers (|x| >= 100) and decimal odds (> 1); the format is told or inferred.
 
-    Returns the decimal odds and, for american quotes, the american number itself.
-    """
-    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        raise r.fail(where, f"expected a price number, got {raw!r}")
+    Returns the decimal odds and, for american quotes, the american number itself. ``where`` and ``index``
+    name the outcome, spelled out only in an error (a poll parses tens of thousands of prices)."""
+    if isinstance(raw, bool) or not isinstance(raw, _NUMBER):
+        raise r.fail(f"{where}.outcomes[{index}].price", f"expected a price number, got {raw!r}")
+    convert = _price_of.__wrapped__ if isinstance(raw, str) and len(raw) > _CACHED_TEXT else _price_of
     try:
-        value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(str(raw))
+        return convert(isinstance(raw, float), raw, american)
+    except ValueError as exc:
+        raise r.fail(f"{where}.outcomes[{index}].price", str(exc)) from None
+
+
+@lru_cache(maxsize=8192)
+def _price_of(is_float: bool, raw: int | float | str, american: bool | None) -> tuple[Decimal, Decimal | None]:
+    """The exact decimal odds (and american number) ``raw`` stands for, or ValueError saying why not.
+
+    Books quote a few hundred distinct prices, so most of a poll's outcomes repeat one already seen. The
+    answer depends only on the value, whether it is a float and the format, and Decimals are immutable:
+    it is cached."""
+    try:
+        value = Decimal(repr(raw)) if is_float else Decimal(str(raw))
     except ArithmeticError:
-        raise r.fail(where, f"expected a price number, got {raw!r}") from None
+        raise ValueError(f"expected a price number, got {raw!r}") from None
     if not value.is_finite():
-        raise r.fail(where, f"price {raw!r} is not finite")
+        raise ValueError(f"price {raw!r} is not finite")
     is_american = american if american is not None else (value >= 100 or value <= -100)
-    try:
-        if is_american:
+    if is_american:
+        try:
             return american_to_decimal(value), value
-    except PricingError as exc:
-        raise r.fail(where, str(exc)) from None
+        except PricingError as exc:
+            raise ValueError(str(exc)) from None
     if value <= 1:
-        raise r.fail(where, f"decimal odds {raw!r} must be greater than 1")
+        raise ValueError(f"decimal odds {raw!r} must be greater than 1")
     return value, None
 
 
-def _outcome(r: FieldReader, where: str, raw: Any, american: bool | None) -> Outcome:
+def _outcome(r: FieldReader, where: str, index: int, raw: Any, american: bool | None) -> Outcome:
+    """Outcome ``index`` of the market at ``where``."""
     if not isinstance(raw, dict):
-        raise r.fail(where, "expected an outcome object")
+        raise r.fail(f"{where}.outcomes[{index}]", "expected an outcome object")
     name = raw.get("name")
     if not isinstance(name, str) or not name:
-        raise r.fail(f"{where}.name", "missing or not a string")
+        raise r.fail(f"{where}.outcomes[{index}].name", "missing or not a string")
     if "price" not in raw:
-        raise r.fail(f"{where}.price", "missing")
+        raise r.fail(f"{where}.outcomes[{index}].price", "missing")
     point_raw = raw.get("point")
     point: Decimal | None = None
     if point_raw is not None:
         if isinstance(point_raw, bool) or not isinstance(point_raw, int | float):
-            raise r.fail(f"{where}.point", f"expected a number, got {point_raw!r}")
+            raise r.fail(f"{where}.outcomes[{index}].point", f"expected a number, got {point_raw!r}")
         point = Decimal(repr(point_raw)) if isinstance(point_raw, float) else Decimal(point_raw)
-    decimal_odds, american_odds = _price(r, f"{where}.price", raw["price"], american)
+    decimal_odds, american_odds = _price(r, where, index, raw["price"], american)
     return Outcome(name, decimal_odds, point, american_odds)
 
 
@@ -158,7 +179,7 @@ def parse_odds_event(obj: object, *, american: bool | None = None) -> OddsEvent:
             raw_outcomes = mraw.get("outcomes")
             if not isinstance(raw_outcomes, list):
                 raise r.fail(f"{mwhere}.outcomes", "missing or not an array")
-            outcomes = tuple(_outcome(r, f"{mwhere}.outcomes[{oi}]", o, american) for oi, o in enumerate(raw_outcomes))
+            outcomes = tuple(_outcome(r, mwhere, oi, o, american) for oi, o in enumerate(raw_outcomes))
             markets.append(BookMarket(mraw["key"], m_update, outcomes))
         books.append(Bookmaker(braw["key"], str(braw.get("title", "")), b_update, tuple(markets)))
     return OddsEvent(
