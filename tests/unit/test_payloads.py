@@ -228,6 +228,44 @@ def test_bad_odds_events(mutate: Any, field: str) -> None:
     assert err.value.field == field and err.value.ident == "e9"
 
 
+def test_a_price_reads_the_same_however_often_and_in_whatever_form_it_comes() -> None:
+    """Prices are converted once per distinct value: the form still decides (150 is american unless the
+    format says decimal), and a price that failed reports its own outcome's path every time."""
+
+    def event(prices: list[Any], american: bool | None = None) -> Any:
+        outcomes = [{"name": f"T{k}", "price": p} for k, p in enumerate(prices)]
+        raw = {
+            "id": "e3",
+            "sport_key": "basketball_nba",
+            "commence_time": "2026-11-28T00:30:00Z",
+            "home_team": "T0",
+            "away_team": "T1",
+            "bookmakers": [
+                {
+                    "key": "fanduel",
+                    "last_update": "2026-11-26T14:00:00Z",
+                    "markets": [{"key": "h2h", "outcomes": outcomes}],
+                }
+            ],
+        }
+        return parse_odds_event(raw, american=american).bookmakers[0].markets[0].outcomes
+
+    as_int, as_float, as_text = event([150, 150.0, "150"])
+    assert as_int.decimal_odds == as_float.decimal_odds == as_text.decimal_odds == D("2.5")
+    assert as_int.american == D(150)
+    (told_decimal,) = event([150], american=False)
+    assert told_decimal.decimal_odds == D(150) and told_decimal.american is None
+    (long_text,) = event(["2." + "5" * 40])  # parsed without the cache, as exactly
+    assert long_text.decimal_odds == D("2." + "5" * 40)
+    for index in (0, 1):
+        prices: list[Any] = [2.5, 2.5]
+        prices[index] = -50
+        with pytest.raises(PayloadError) as err:
+            event(prices)
+        assert err.value.field == f"bookmakers[0].markets[0].outcomes[{index}].price"
+        assert "decimal odds -50 must be greater than 1" in str(err.value)
+
+
 # --- snapshots --------------------------------------------------------------------------------------
 
 
