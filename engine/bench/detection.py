@@ -164,7 +164,8 @@ def bench_board(markets: int, repeat: int) -> dict[str, Any]:
         board.apply_event(event, now)
         samples.append((time.perf_counter() - start) * 1e6)
     out["quote_change_us"] = summary(samples, 2)
-    repeats = [copy.deepcopy(event) for event in events[: min(len(events), 1000)]]  # equal quotes, new objects
+    latest = [board.events[event.id] for event in events[:1000]]  # as the quote changes left them
+    repeats = [copy.deepcopy(event) for event in latest]  # the same quotes in new objects, as a poll brings them
     samples = []
     for event in repeats:
         start = time.perf_counter()
