@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.cache.redis_cache import follow_status, read_status, redact
 from engine.config.settings import settings_for_command
 from engine.errors import ArbError
 
@@ -36,12 +35,16 @@ def show(doc: Mapping[str, Any], url: str, as_json: bool, render: Callable[[Mapp
     pid_value = engine.get("pid")
     pid = pid_value if isinstance(pid_value, int) else 0
     text = render(doc["status"], Path(str(engine.get("data_dir", "?"))), pid)
+    from engine.cache.redis_cache import redact  # the Redis client only for a command that reads Redis
+
     return f"{text}\n\nvia Redis {redact(url)}: published {doc.get('ts', '?')} by host {engine.get('host', '?')}"
 
 
 def run_from_redis(
     args: argparse.Namespace, render: Callable[[Mapping[str, Any], Path, int], str], url: str | None = None
 ) -> int:
+    from engine.cache.redis_cache import follow_status, read_status
+
     url = url or redis_url(args)
     if not getattr(args, "follow", False):
         print(show(asyncio.run(read_status(url)), url, args.json, render))

@@ -9,9 +9,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from engine.bench.connectors import bench_connectors
-from engine.bench.detection import bench_detection
-from engine.bench.mapping import bench_mapping
 from engine.bench.stats import MIN_REPEAT
 
 PARTS = ("detection", "mapping", "connectors", "execution", "storage", "runtime")
@@ -76,10 +73,16 @@ def run(args: argparse.Namespace) -> int:
     parts = args.only or list(PARTS)
     out: dict[str, Any] = {}
     if "detection" in parts:
+        from engine.bench.detection import bench_detection
+
         out["detection"] = bench_detection(args.markets, args.repeat)
     if "mapping" in parts:
+        from engine.bench.mapping import bench_mapping
+
         out["mapping"] = bench_mapping(args.repeat)
     if "connectors" in parts:
+        from engine.bench.connectors import bench_connectors
+
         out["connectors"] = asyncio.run(bench_connectors())
     if "execution" in parts:
         from engine.bench.execution import bench_execution

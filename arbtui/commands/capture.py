@@ -10,15 +10,15 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.config.settings import Settings, settings_for_command
-from engine.connectors.capture import CaptureReport, capture_snapshot
-from engine.connectors.kalshi.rest import KalshiRestClient
-from engine.connectors.odds_api.client import OddsApiClient
 from engine.errors import ArbError
 from engine.mapping.teams import LEAGUES
 from engine.markets.snapshot import parse_snapshot
+
+if TYPE_CHECKING:
+    from engine.connectors.capture import CaptureReport
 
 
 class CaptureOutputError(ArbError):
@@ -65,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _capture(settings: Settings, args: argparse.Namespace) -> tuple[dict[str, Any], CaptureReport]:
+    from engine.connectors.capture import capture_snapshot  # the HTTP clients only once a capture runs
+    from engine.connectors.kalshi.rest import KalshiRestClient
+    from engine.connectors.odds_api.client import OddsApiClient
+
     books = settings.profile().books
     async with KalshiRestClient.from_settings(settings) as kalshi:
         if args.no_odds:

@@ -18,15 +18,14 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arbtui.cli import one_line
 from engine.config.settings import Settings, settings_for_command
-from engine.connectors.http import RetryPolicy
-from engine.connectors.kalshi.rest import KalshiRestClient
-from engine.connectors.kalshi.signing import KalshiSigner, load_private_key
-from engine.connectors.odds_api.client import OddsApiClient
 from engine.errors import ArbError
+
+if TYPE_CHECKING:
+    from engine.connectors.kalshi.rest import KalshiRestClient
 
 MAX_SKEW_S = 2.0
 """Kalshi refuses stale signatures; the Date header has one-second resolution, so allow two."""
@@ -142,6 +141,10 @@ async def _probe(name: str, timeout_s: float, call: Callable[[], Awaitable[Check
 
 
 async def _kalshi_checks(settings: Settings, timeout_s: float, done: Report) -> None:
+    from engine.connectors.http import RetryPolicy  # the HTTP clients only once a check runs
+    from engine.connectors.kalshi.rest import KalshiRestClient
+    from engine.connectors.kalshi.signing import KalshiSigner, load_private_key
+
     later = ("kalshi auth", "exchange status", "clock skew")
     if not settings.kalshi_key_id or not settings.kalshi_private_key_path:
         missing = "KALSHI_KEY_ID" if not settings.kalshi_key_id else "KALSHI_PRIVATE_KEY_PATH"
@@ -188,6 +191,9 @@ async def _skew_check(kalshi: KalshiRestClient) -> Check:
 
 
 async def _odds_check(settings: Settings, timeout_s: float) -> Check:
+    from engine.connectors.http import RetryPolicy
+    from engine.connectors.odds_api.client import OddsApiClient
+
     if settings.odds_api_key is None or not settings.odds_api_key.get_secret_value():
         return Check("odds api", False, "ODDS_API_KEY is not set")
     async with OddsApiClient.from_settings(settings, retry=RetryPolicy(max_attempts=2), timeout_s=timeout_s) as odds:

@@ -18,9 +18,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from engine.config.settings import settings_for_command
-from engine.mapping.discovery import discover
 from engine.mapping.overrides import Overrides, load_overrides
-from engine.mapping.resolver import resolve
 from engine.mapping.types import MappingResult, MarketMatch
 from engine.markets.kalshi import KalshiMarket, SeriesInfo
 from engine.markets.snapshot import load_snapshot
@@ -95,6 +93,8 @@ def _run(args: argparse.Namespace) -> int:
     overrides_path = args.overrides or settings.mapping_overrides_file
     overrides = load_overrides(overrides_path) if overrides_path else Overrides()
     snapshot = load_snapshot(args.snapshot)
+    from engine.mapping.resolver import resolve  # the mapper only for this command
+
     result = resolve(snapshot.markets, snapshot.odds, overrides=overrides)
     table = rows(result, list(dict.fromkeys(m.ticker for m in snapshot.markets)))
     out = sys.stdout
@@ -120,6 +120,8 @@ def _write_text(
 ) -> None:
     matched = sum(1 for r in table if r["odds_event_id"] is not None)
     out.write(f"{matched} of {len(table)} Kalshi markets mapped\n")
+    from engine.mapping.discovery import discover
+
     known = [*series, *(SeriesInfo(m.series_ticker) for m in markets)]
     for reason in discover(known).unpriced.values():
         out.write(f"NOT PRICED {reason}\n")

@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arbtui.bets import BetRow, group_bets, two_way_partners
 from arbtui.textable import render_table
@@ -21,10 +21,11 @@ from engine.config.profiles import Profile
 from engine.config.settings import Settings, settings_for_command
 from engine.detection.signals import Signal, SignalKind
 from engine.mapping.overrides import load_overrides
-from engine.mapping.resolver import winner_groups
 from engine.markets.snapshot import load_snapshot
 from engine.money import money_str, price_str
-from engine.scan import ScanReport, scan
+
+if TYPE_CHECKING:
+    from engine.scan import ScanReport
 
 STRICT_EXIT = 3
 """Exit code of ``--strict`` when the scan ran but skipped bad entries (1 is "could not run at all")."""
@@ -65,6 +66,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.mapping.resolver import winner_groups  # mapping and detection only for this command
+    from engine.scan import scan
+
     settings = settings_for_command(args.env_file)
     profile = settings.profile(args.profile)
     bankroll = args.bankroll if args.bankroll is not None else settings.trading_bankroll

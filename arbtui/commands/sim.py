@@ -16,10 +16,12 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import ArbError
-from engine.sim import SimConfig, start_simulator
+
+if TYPE_CHECKING:
+    from engine.sim import SimConfig
 
 MAX_PORT = 65535
 ENV_MARKER = "# written by arbtui sim: points arbtui at the local simulator; safe to delete"
@@ -72,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         _prepare_key_dir(args.key_dir)
     if args.env_file is not None:
         _check_writable(args.env_file)
+    from engine.sim import SimConfig  # the simulator (and its web server) only for this command
+
     config = SimConfig(seed=args.seed, kalshi_port=args.kalshi_port, odds_port=args.odds_port, markets=args.markets)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(config, args.step_interval, args.key_dir, args.env_file))
@@ -126,6 +130,8 @@ def write_private(path: Path, text: str) -> None:
 
 
 async def _serve(config: SimConfig, step_interval: float, key_dir: Path | None, env_file: Path | None) -> None:
+    from engine.sim import start_simulator
+
     try:
         sim = await start_simulator(config, key_dir)
     except OSError as exc:  # a port in use, or the key file refused by the file system

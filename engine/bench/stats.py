@@ -19,8 +19,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
-
 MIN_REPEAT = 5
 
 
@@ -85,7 +83,7 @@ def environment() -> dict[str, Any]:
         "taken_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
-        "numpy": np.__version__,
+        "numpy": _numpy_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
         "load_average_1_5_15": load,
@@ -94,3 +92,10 @@ def environment() -> dict[str, Any]:
         "gc_frozen_objects": gc.get_freeze_count(),
         "argv0": os.path.basename(sys.argv[0]) if sys.argv else "",
     }
+
+
+def _numpy_version() -> str:
+    """Imported here, not at the top: ``arbtui`` reads ``MIN_REPEAT`` from this module for every command."""
+    import numpy
+
+    return str(numpy.__version__)
