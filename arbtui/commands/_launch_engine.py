@@ -180,6 +180,10 @@ async def _run(
     settings: Settings, args: argparse.Namespace, mode: Mode, demo: bool, lock: Any, queue_handler: Any,
     sim: SimulatorThread | None,
 ) -> None:  # fmt: skip
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # from the start: a stop asked while starting is a clean stop
+        loop.add_signal_handler(signum, stop.set)
     clock = SYSTEM_CLOCK
     location = resolve_location(settings.database_url, os.environ)
     store = await open_store(location)
@@ -215,10 +219,6 @@ async def _run(
             await warm_up(engine, storage.cache, feeds.last_polled, max_book_age_s=float(settings.max_book_age_s),
                           max_odds_age_s=float(engine.pipeline.profile.max_quote_age_s))  # fmt: skip
         engine.extra_drops = lambda: {"log_lines": queue_handler.dropped}
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
         pump = asyncio.create_task(_pump(engine))
         async with ControlServer(engine, lock.info.socket_path):
             feeds.start()
