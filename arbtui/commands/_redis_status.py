@@ -28,6 +28,8 @@ def redis_url(args: argparse.Namespace) -> str:
 
 def show(doc: Mapping[str, Any], url: str, as_json: bool, render: Callable[[Mapping[str, Any], Path, int], str]) -> str:
     """One status document from Redis as ``status`` prints it, with where it came from."""
+    from engine.cache.redis_cache import redact  # the Redis client only for a command that reads Redis
+
     if as_json:
         return json.dumps(doc["status"])
     found = doc.get("engine")
@@ -35,8 +37,6 @@ def show(doc: Mapping[str, Any], url: str, as_json: bool, render: Callable[[Mapp
     pid_value = engine.get("pid")
     pid = pid_value if isinstance(pid_value, int) else 0
     text = render(doc["status"], Path(str(engine.get("data_dir", "?"))), pid)
-    from engine.cache.redis_cache import redact  # the Redis client only for a command that reads Redis
-
     return f"{text}\n\nvia Redis {redact(url)}: published {doc.get('ts', '?')} by host {engine.get('host', '?')}"
 
 

@@ -95,18 +95,23 @@ _CACHED_TEXT = 32
 """Longer price strings are parsed without the cache, so a hostile payload cannot fill it with big keys."""
 
 
+def _outcome_field(where: str, index: int, name: str = "") -> str:
+    """The path of outcome ``index`` of the market at ``where`` (or of its field ``name``), for an error only."""
+    return f"{where}.outcomes[{index}]{name}"
+
+
 def _price(r: FieldReader, where: str, index: int, raw: Any, american: bool | None) -> tuple[Decimal, Decimal | None]:
     """Accept american integers (|x| >= 100) and decimal odds (> 1); the format is told or inferred.
 
     Returns the decimal odds and, for american quotes, the american number itself. ``where`` and ``index``
     name the outcome, spelled out only in an error (a poll parses tens of thousands of prices)."""
     if isinstance(raw, bool) or not isinstance(raw, _NUMBER):
-        raise r.fail(f"{where}.outcomes[{index}].price", f"expected a price number, got {raw!r}")
+        raise r.fail(_outcome_field(where, index, ".price"), f"expected a price number, got {raw!r}")
     convert = _price_of.__wrapped__ if isinstance(raw, str) and len(raw) > _CACHED_TEXT else _price_of
     try:
         return convert(isinstance(raw, float), raw, american)
     except ValueError as exc:
-        raise r.fail(f"{where}.outcomes[{index}].price", str(exc)) from None
+        raise r.fail(_outcome_field(where, index, ".price"), str(exc)) from None
 
 
 @lru_cache(maxsize=8192)
@@ -136,17 +141,17 @@ def _price_of(is_float: bool, raw: int | float | str, american: bool | None) -> 
 def _outcome(r: FieldReader, where: str, index: int, raw: Any, american: bool | None) -> Outcome:
     """Outcome ``index`` of the market at ``where``."""
     if not isinstance(raw, dict):
-        raise r.fail(f"{where}.outcomes[{index}]", "expected an outcome object")
+        raise r.fail(_outcome_field(where, index), "expected an outcome object")
     name = raw.get("name")
     if not isinstance(name, str) or not name:
-        raise r.fail(f"{where}.outcomes[{index}].name", "missing or not a string")
+        raise r.fail(_outcome_field(where, index, ".name"), "missing or not a string")
     if "price" not in raw:
-        raise r.fail(f"{where}.outcomes[{index}].price", "missing")
+        raise r.fail(_outcome_field(where, index, ".price"), "missing")
     point_raw = raw.get("point")
     point: Decimal | None = None
     if point_raw is not None:
         if isinstance(point_raw, bool) or not isinstance(point_raw, int | float):
-            raise r.fail(f"{where}.outcomes[{index}].point", f"expected a number, got {point_raw!r}")
+            raise r.fail(_outcome_field(where, index, ".point"), f"expected a number, got {point_raw!r}")
         point = Decimal(repr(point_raw)) if isinstance(point_raw, float) else Decimal(point_raw)
     decimal_odds, american_odds = _price(r, where, index, raw["price"], american)
     return Outcome(name, decimal_odds, point, american_odds)

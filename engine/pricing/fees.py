@@ -66,11 +66,11 @@ class FeeSchedule:
 
     def per_contract(self, price: Decimal, *, maker: bool = False) -> Decimal:
         """Unrounded fee for one contract at ``price``: what detection subtracts from the edge."""
-        return (self.maker_rate if maker else self.taker_rate) * price * (ONE - price)
+        return self.rate(maker=maker) * price * (ONE - price)
 
     def trade_fee(self, price: Decimal, count: Decimal, *, maker: bool = False) -> Decimal:
         """The fee model's charge for one fill, rounded up to $0.0001 as the exchange does."""
-        return ceil_to((self.maker_rate if maker else self.taker_rate) * count * price * (ONE - price), CENTICENT)
+        return ceil_to(self.rate(maker=maker) * count * price * (ONE - price), CENTICENT)
 
     def _require_supported(self) -> None:
         if not self.supported:
