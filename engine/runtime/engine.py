@@ -196,10 +196,10 @@ class Engine:
         self.events.put(EngineEvent(now, kind, message, data))
         self.dashboard_memory.on_event(now, kind, message)
 
-    def monitor(self, name: str, stale_after_s: float) -> FeedMonitor:
+    def monitor(self, name: str, stale_after_s: float, down_after_failures: int | None = None) -> FeedMonitor:
         m = self.monitors.get(name)
         if m is None:
-            m = self.monitors[name] = FeedMonitor(name, stale_after_s)
+            m = self.monitors[name] = FeedMonitor(name, stale_after_s, down_after_failures=down_after_failures)
         return m
 
     # -- inputs ---------------------------------------------------------------------------------------

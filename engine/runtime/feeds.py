@@ -37,6 +37,8 @@ FALLBACK_SERIES: tuple[str, ...] = ("KXNFLGAME", "KXNBAGAME", "KXMLBGAME", "KXNH
 ODDS_MARKET_OF_KIND = {"winner": "h2h", "spread": "spreads", "total": "totals"}
 BOOK_CHANNELS = ("orderbook_delta", "ticker")
 ACCOUNT_CHANNELS = ("market_lifecycle_v2",)
+POLLED_DOWN_AFTER = 3
+"""Failed calls in a row (each after the client's own retries) that turn a polled API from DEGRADED to DOWN."""
 
 
 @dataclass(slots=True)
@@ -84,8 +86,8 @@ class LiveFeeds:
         self.last_polled: dict[str, datetime] = {}
         self.kinds_by_sport: dict[str, set[str]] = {}
         self._ws_monitor = engine.monitor("kalshi_ws", settings.ws_stale_after_s)
-        self._rest_monitor = engine.monitor("kalshi_rest", settings.discovery_interval_s * 2)
-        self._odds_monitor = engine.monitor("odds_api", 3600.0)
+        self._rest_monitor = engine.monitor("kalshi_rest", settings.discovery_interval_s * 2, POLLED_DOWN_AFTER)
+        self._odds_monitor = engine.monitor("odds_api", 3600.0, POLLED_DOWN_AFTER)
         self._gaps_seen = 0
         self._applied_seen = 0
         self._connections_seen = 0

@@ -1,7 +1,8 @@
 """The running engine against the simulator over loopback, with faults: a dropped WebSocket and a ``seq``
-gap (books resync, the feed shows it), Odds API 429/5xx bursts (budget respected, feed degraded), a feed that
-stalls while connected (test_runtime_data.py), an exception inside one market's evaluation (logged
-with the market, the loop goes on). The clock is the simulator's pinned one: no test depends on the hour.
+gap (books resync, the feed shows it), Odds API 429/5xx bursts (budget respected, the feed degraded, then down
+while every call fails), a feed that stalls while connected (test_runtime_data.py), an exception inside one
+market's evaluation (logged with the market, the loop goes on). The clock is the simulator's pinned one: no
+test depends on the hour.
 """
 
 from __future__ import annotations
@@ -73,10 +74,19 @@ async def test_odds_api_bursts_keep_the_budget_and_show_the_feed_degraded(
 ) -> None:
     engine, feeds = running.engine, running.feeds
     assert feeds.odds is not None
+    odds = engine.monitors["odds_api"]
+    # Live signals can come from Kalshi-only groups before the first Odds API answer; a feed that has never
+    # answered and then fails is DOWN, not DEGRADED, so the burst starts once the feed has answered.
+    await eventually(lambda: odds.messages > 0, timeout_s=15)
     sport = next(iter(feeds.kinds_by_sport))
     (sim.faults.fail_next_429 if fault == "429" else sim.faults.fail_next_5xx)(50)
     await feeds.poll(sport)
     assert _feed(engine, "odds_api") is FeedState.DEGRADED
+    # The burst outlasts a few polls (three attempts each): failed calls in a row read as DOWN.
+    for _ in range(3):
+        await feeds.poll(sport)
+    health = next(f for f in engine.feed_health() if f.name == "odds_api")
+    assert health.state is FeedState.DOWN and "calls failed in a row" in health.detail
     budget = feeds.odds.budget
     assert budget.spent_today <= budget.daily_credits
 
