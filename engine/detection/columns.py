@@ -8,21 +8,17 @@ that size) and only where the quote object changed. The whole board at once is
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from engine.config.profiles import Profile
 from engine.detection.quotes import line_outcomes
-from engine.detection.screen import MAX_HEDGE_LEGS, NO_TIME, ScreenArrays
+from engine.detection.screen import NO_TIME, Cell, ScreenArrays
 from engine.errors import PricingError
 from engine.mapping.types import MarketKind, MarketMatch
 from engine.markets.odds import Bookmaker, BookMarket, OddsEvent
 from engine.pricing.vig import remove_vig
 
 WINNER = MarketKind.WINNER
-H2H = MarketKind.WINNER.value
-Cell = tuple[float, int, float, float, float]
-"""fair YES, quote time (us), the two hedge legs of YES (0 pads a two-way market), the hedge of NO."""
 
 
 def _book_list(event: OddsEvent, books: Sequence[str]) -> list[Bookmaker | None]:
@@ -52,30 +48,53 @@ def cell(market: BookMarket | None, match: MarketMatch, profile: Profile) -> Cel
     """One book's view of one market, computed as the exact rules do (None where they see no view)."""
     if market is None:
         return None
+    if match.market_key is WINNER:
+        return winner_cell(winner_quote(market, profile), match.outcome)
     selected = line_outcomes(market, match)
     if selected is None:
         return None
-    outcomes, yes = selected
-    if len(outcomes) - 1 > MAX_HEDGE_LEGS:
+    outcomes, yes = selected  # a line's view is YES's outcome and the one opposite it
+    implied = [o.implied for o in outcomes]
+    try:
+        fair = remove_vig(implied, profile.vig_method)
+    except PricingError:
+        return None
+    return fair[yes], market.updated_us, implied[1 - yes], 0.0, implied[yes]
+
+
+WinnerQuote = tuple[tuple[str, ...], dict[str, int], list[float], list[float], int]
+"""A winner market's outcome names, their positions, implied and vig-free probabilities, and quote time."""
+
+
+def winner_quote(market: BookMarket, profile: Profile) -> WinnerQuote | None:
+    """What every team market of a game reads from one book's winner quote, worked out once for all of
+    them (None where the exact rules see no view for any team: names repeated, not 2-3 outcomes, or a
+    price the vig removal refuses)."""
+    outcomes = market.outcomes
+    names = tuple([o.name for o in outcomes])
+    index = {name: k for k, name in enumerate(names)}
+    if len(index) != len(names) or len(names) not in (2, 3):
         return None
     implied = [o.implied for o in outcomes]
     try:
         fair = remove_vig(implied, profile.vig_method)
     except PricingError:
         return None
-    first, second = _legs([o.name for o in outcomes], yes)
-    leg2 = implied[second] if second >= 0 else 0.0
-    return fair[yes], market.updated_us, implied[first], leg2, implied[yes]
+    return names, index, implied, fair, market.updated_us
 
 
-def write_cell(arrays: ScreenArrays, i: int, j: int, value: Cell | None) -> None:
-    if value is None:
-        arrays.fair[i, j], arrays.updated_us[i, j] = math.nan, NO_TIME
-        arrays.hedge_yes[i, j], arrays.hedge_no[i, j] = math.inf, math.inf
-        return
-    fair, updated, leg1, leg2, hedge_no = value
-    arrays.fair[i, j], arrays.updated_us[i, j] = fair, updated
-    arrays.hedge_yes[i, j, 0], arrays.hedge_yes[i, j, 1], arrays.hedge_no[i, j] = leg1, leg2, hedge_no
+def winner_cell(quote: WinnerQuote | None, outcome: str) -> Cell | None:
+    """One team market's cell from its book's :func:`winner_quote` (None where that book names no such team)."""
+    if quote is None:
+        return None
+    names, index, implied, fair, updated = quote
+    yes = index.get(outcome)
+    if yes is None:
+        return None
+    if len(names) == 2:
+        return fair[yes], updated, implied[1 - yes], 0.0, implied[yes]
+    first, second = _legs(names, yes)
+    return fair[yes], updated, implied[first], implied[second], implied[yes]
 
 
 class QuoteSources:
@@ -103,16 +122,19 @@ def write_event(
     for it changed. ``same_event``: the event's own fields they read (start time, sport) are as before.
     A quote equal by value to the one its cell holds changes nothing either: a poll brings new objects for
     every quote, and most of them repeat the last poll's, so those re-run neither the cell nor the rules."""
-    arrays.set_commence(rows, event.commence_us)
+    if not same_event:
+        arrays.set_commence(rows, event.commence_us)
     bookmakers = _book_list(event, profile.books)
     b = sources.books
     objects = sources.objects
     quotes_of: dict[str, list[BookMarket | None]] = {}  # the event's markets share one quote per book and kind
     equal: dict[tuple[int, int], bool] = {}  # (held, new) by id: compared once for all the rows that share them
+    winners: dict[int, WinnerQuote | None] = {}  # by id: one book's winner quote, shared by the game's teams
+    write = arrays.write_cell
     for i in rows:
         match = matches[i]
         assert match is not None
-        key = match.market_key.value
+        key = match.market_key  # a StrEnum: equal to (and hashed as) the market key itself
         quotes = quotes_of.get(key)
         if quotes is None:
             quotes = quotes_of[key] = [_market(bookmaker, key) for bookmaker in bookmakers]
@@ -130,7 +152,15 @@ def write_event(
                     same = equal[pair] = held == market
                 if same:
                     continue
-            write_cell(arrays, i, j, cell(market, match, profile))
+            if market is not None and key is WINNER:
+                ident = id(market)
+                if ident in winners:
+                    quote = winners[ident]
+                else:
+                    quote = winners[ident] = winner_quote(market, profile)
+                write(i, j, winner_cell(quote, match.outcome))
+            else:
+                write(i, j, cell(market, match, profile))
             moved = True
         if moved:
             arrays.version[i] += 1
@@ -143,5 +173,5 @@ def clear_event(arrays: ScreenArrays, sources: QuoteSources, rows: Sequence[int]
     for i in rows:
         for j in range(b):
             sources.objects[i * b + j] = None
-            write_cell(arrays, i, j, None)
+            arrays.write_cell(i, j, None)
         arrays.version[i] += 1

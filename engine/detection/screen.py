@@ -37,6 +37,11 @@ NO_TIME = NEVER
 """Quote time of a cell with no usable quote (never fresh) and start of a market with no event."""
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.intp]
+Cell = tuple[float, int, float, float, float]
+"""One book's view of one market: fair YES, quote time (us), the two hedge legs of YES (0 pads a two-way
+market), the hedge of NO."""
+Row = tuple[list[float], list[int], list[float], list[float], list[float]]
+"""One market's cells as Python lists, per book: fair YES, quote time, hedge leg 1, hedge leg 2, hedge of NO."""
 
 
 def pushable(match: MarketMatch | None) -> bool:
@@ -79,10 +84,10 @@ class ScreenArrays:
         self.ask_yes = np.full(n, np.nan)
         self.ask_no = np.full(n, np.nan)
         self.commence_us = np.full(n, NO_TIME, dtype=np.int64)
-        self.fair = np.full((n, b), np.nan)
-        self.updated_us = np.full((n, b), NO_TIME, dtype=np.int64)
-        self.hedge_yes = np.full((n, b, MAX_HEDGE_LEGS), np.inf)
-        self.hedge_no = np.full((n, b), np.inf)
+        self._fair = np.full((n, b), np.nan)
+        self._updated_us = np.full((n, b), NO_TIME, dtype=np.int64)
+        self._hedge_yes = np.full((n, b, MAX_HEDGE_LEGS), np.inf)
+        self._hedge_no = np.full((n, b), np.inf)
         self.version = np.zeros(n, dtype=np.int64)
         """Bumped whenever a row's inputs change: a cached exact result is reused only at the same version."""
         self.priceable_l = [False] * n
@@ -91,6 +96,56 @@ class ScreenArrays:
         self.ask_yes_l = [math.nan] * n
         self.ask_no_l = [math.nan] * n
         self.commence_l = [NO_TIME] * n
+        self._rows: list[Row | None] = [None] * n
+        """Rows as Python lists, made when a row is first read one at a time: a quote change writes its
+        cells here and screens its rows from here (a numpy element read or write costs more than the
+        arithmetic on it); the arrays catch up with the rows it wrote (``_dirty``) when next read whole.
+        A whole-board write drops them all."""
+        self._dirty: set[int] = set()
+
+    # -- the cell arrays: [market, book] (hedge_yes: [market, book, leg]), current whenever read -----------
+
+    @property
+    def fair(self) -> Floats:
+        """Each book's vig-free probability that YES pays (NaN: no view)."""
+        self._flush()
+        return self._fair
+
+    @property
+    def updated_us(self) -> npt.NDArray[np.int64]:
+        """Each book's quote time in Unix microseconds (``NO_TIME``: no view)."""
+        self._flush()
+        return self._updated_us
+
+    @property
+    def hedge_yes(self) -> Floats:
+        """The implied prices of the (up to two) outcomes YES does not pay on (inf: no view, 0: no leg)."""
+        self._flush()
+        return self._hedge_yes
+
+    @property
+    def hedge_no(self) -> Floats:
+        """The implied price of YES's own outcome, which hedges NO (inf: no view)."""
+        self._flush()
+        return self._hedge_no
+
+    def _flush(self) -> None:
+        """Write the rows a quote change wrote as lists into the arrays."""
+        if not self._dirty:
+            return
+        rows = sorted(self._dirty)
+        self._dirty.clear()
+        held: list[Row] = []
+        for i in rows:
+            row = self._rows[i]
+            assert row is not None  # a row is dirty only once written through its lists
+            held.append(row)
+        at = np.array(rows, dtype=np.intp)
+        self._fair[at] = [r[0] for r in held]
+        self._updated_us[at] = [r[1] for r in held]
+        self._hedge_yes[at, :, 0] = [r[2] for r in held]
+        self._hedge_yes[at, :, 1] = [r[3] for r in held]
+        self._hedge_no[at] = [r[4] for r in held]
 
     # -- writing -----------------------------------------------------------------------------------------
 
@@ -160,13 +215,26 @@ class ScreenArrays:
             self.commence_us[i] = commence_us
             self.commence_l[i] = commence_us
 
+    def write_cell(self, i: int, j: int, value: Cell | None) -> None:
+        """Book ``j``'s view of market ``i`` (None: that book gives it no view)."""
+        if value is None:
+            fair, updated, leg1, leg2, hedge_no = math.nan, NO_TIME, math.inf, math.inf, math.inf
+        else:
+            fair, updated, leg1, leg2, hedge_no = value
+        row = self._rows[i] or self.row(i)
+        row[0][j], row[1][j], row[2][j], row[3][j], row[4][j] = fair, updated, leg1, leg2, hedge_no
+        self._dirty.add(i)
+
     def clear_quotes(self) -> None:
+        """Every cell empty and every start unknown, before a whole-board build writes them."""
+        self._rows = [None] * len(self.tickers)
+        self._dirty.clear()
         self.commence_us[:] = NO_TIME
         self.commence_l = [NO_TIME] * len(self.tickers)
-        self.fair[:] = np.nan
-        self.updated_us[:] = NO_TIME
-        self.hedge_yes[:] = np.inf
-        self.hedge_no[:] = np.inf
+        self._fair[:] = np.nan
+        self._updated_us[:] = NO_TIME
+        self._hedge_yes[:] = np.inf
+        self._hedge_no[:] = np.inf
         self.version += 1
 
     # -- screening ---------------------------------------------------------------------------------------
@@ -214,11 +282,25 @@ class ScreenArrays:
         )
         return ~ok
 
+    def row(self, i: int) -> Row:
+        """Market ``i``'s cells as Python lists (see ``_rows``)."""
+        row = self._rows[i]
+        if row is None:  # then the arrays hold this row's cells: only a row made here is ever dirty
+            legs = self._hedge_yes[i].T.tolist()
+            row = self._rows[i] = (
+                self._fair[i].tolist(),
+                self._updated_us[i].tolist(),
+                legs[0],
+                legs[1],
+                self._hedge_no[i].tolist(),
+            )
+        return row
+
     def fresh_key(self, i: int, t_us: int) -> int:
         """Which of row ``i``'s books are fresh at ``t_us``, as bits: with the row's version, everything
         ``now`` changes in the exact result of a market that has not started."""
         cutoff = t_us - self.max_age_us
-        return sum(1 << j for j, u in enumerate(self.updated_us[i].tolist()) if u >= cutoff)
+        return sum(1 << j for j, u in enumerate(self.row(i)[1]) if u >= cutoff)
 
     def row_may_signal(self, i: int, t_us: int) -> bool:
         """The screen for one row in plain floats: cheaper than numpy for the rows one change touches."""
@@ -228,10 +310,10 @@ class ScreenArrays:
         if math.isnan(ask_yes) and math.isnan(ask_no):
             return False
         cutoff = t_us - self.max_age_us
-        fresh = [j for j, u in enumerate(self.updated_us[i].tolist()) if u >= cutoff]
+        row_fair, updated, leg1, leg2, row_no = self.row(i)
+        fresh = [j for j, u in enumerate(updated) if u >= cutoff]
         if not fresh:
             return False
-        row_fair = self.fair[i].tolist()
         voters = self.voters_l
         fairs = sorted([row_fair[j] for j in fresh if voters[j]])
         k = len(fairs)  # fresh is not empty and a repeated column is fresh only with its first: k >= 1
@@ -246,8 +328,7 @@ class ScreenArrays:
             if n >= need and q - p_eff >= min_edge and sum(f - p_eff >= min_edge for f in fairs) >= need:
                 return True
             if not push:
-                legs = self.hedge_yes[i].T.tolist()  # [leg][book]
-                cost = sum([min([leg[j] for j in fresh]) for leg in legs])
+                cost = min([leg1[j] for j in fresh]) + min([leg2[j] for j in fresh])
                 if 1.0 - p_eff - cost > -EPS:
                     return True
         if not math.isnan(ask_no):
@@ -258,10 +339,8 @@ class ScreenArrays:
                 and sum((1.0 - f) - p_eff >= min_edge for f in fairs) >= need
             ):
                 return True
-            if not push:
-                hedge_no = self.hedge_no[i].tolist()
-                if 1.0 - p_eff - min([hedge_no[j] for j in fresh]) > -EPS:
-                    return True
+            if not push and 1.0 - p_eff - min([row_no[j] for j in fresh]) > -EPS:
+                return True
         return False
 
 
