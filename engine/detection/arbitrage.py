@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from statistics import median
 
-from engine.detection.edge import side_fairs
+from engine.detection.edge import median, side_fairs
 from engine.detection.fills import depth_while, sweep, whole
 from engine.detection.quotes import BookView
 from engine.detection.signals import Hedge, Side, Signal, SignalKind
@@ -44,14 +43,18 @@ def best_hedges(views: Sequence[BookView], side: Side) -> tuple[Hedge, ...] | No
     return tuple(Hedge(book, o.name, o.point, o.decimal_odds, o.stake) for book, o in chosen)
 
 
-def _may_lock(views: Sequence[BookView], side: Side, ask: float, rate: float) -> bool:
-    """Float pre-screen: could the cheapest hedges plus the best ask cost less than $1?"""
+def _may_lock(views: Sequence[BookView], side: Side, ask: float, rate: float, tie_guard: bool) -> bool:
+    """Float pre-screen: could the cheapest hedges plus the best ask cost less than $1 (and, where a tie
+    pays $0.50, could the ask cost at most that)?"""
+    p_eff = ask + rate * ask * (1.0 - ask)
+    if tie_guard and 0.5 - p_eff <= -1e-9:
+        return False
     cheapest: dict[tuple[str, Decimal | None], float] = {}
     for view in views:
         for o in view.no_outcomes if side is Side.YES else view.yes_outcomes:
             key = (o.name, o.point)
             cheapest[key] = min(cheapest.get(key, 1.0), o.implied)
-    return 1.0 - ask - rate * ask * (1.0 - ask) - sum(cheapest.values()) > -1e-9
+    return 1.0 - p_eff - sum(cheapest.values()) > -1e-9
 
 
 def _pushable(match: MarketMatch) -> bool:
@@ -79,26 +82,25 @@ def arb_signal(
     if its effective price is at most $0.50, the tie payout."""
     if not views or _pushable(match):
         return None
+    tie_guard = ties_settle_half and match.market_key is MarketKind.WINNER and len(views[0].outcomes) == 2
     best = book.best_ask(side)
-    if best is None or not _may_lock(views, side, float(best.price), float(fees.taker_rate)):
+    if best is None or not _may_lock(views, side, float(best.price), fees.taker_rate_float, tie_guard):
         return None
-    asks = book.asks(side)
     hedges = best_hedges(views, side)
     if hedges is None:
         return None
     stakes = sum((h.stake for h in hedges), ZERO)
-
-    tie_guard = ties_settle_half and match.market_key is MarketKind.WINNER and len(views[0].outcomes) == 2
 
     def margin_at(price: Decimal) -> Decimal:
         p_eff = price + fees.per_contract(price)
         margin = ONE - p_eff - stakes
         return min(margin, HALF - p_eff) if tie_guard else margin
 
-    ask = asks[0].price
+    ask = best.price
     margin = margin_at(ask)
     if margin <= 0:
         return None
+    asks = book.asks(side)
     depth, _ = depth_while(asks, lambda price: margin_at(price) > 0)
     count = min(whole(depth), max_position)
     if count < 1:

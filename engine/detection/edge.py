@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from statistics import median
 
 from engine.config.profiles import Profile
 from engine.detection.fills import depth_while, sweep, whole
@@ -14,6 +13,15 @@ from engine.mapping.types import MarketMatch
 from engine.markets.kalshi import Orderbook
 from engine.money import ONE, ZERO, to_decimal
 from engine.pricing.fees import FeeSchedule
+
+
+def median(values: Iterable[float]) -> float:
+    """``statistics.median`` for the few floats of one market's books, without its generality."""
+    ordered = sorted(values)
+    n = len(ordered)
+    if n == 0:
+        raise ValueError("no median of no values")
+    return (ordered[(n - 1) // 2] + ordered[n // 2]) / 2.0
 
 
 def side_fairs(views: Sequence[BookView], side: Side) -> dict[str, float]:
@@ -26,7 +34,7 @@ def side_fairs(views: Sequence[BookView], side: Side) -> dict[str, float]:
 def clears(fair: float, ask: Decimal, fees: FeeSchedule, min_edge: Decimal) -> bool:
     """Float pre-screen that only rejects what is clearly short of ``min_edge``; the exact Decimal test follows."""
     a = float(ask)
-    return fair - a - float(fees.taker_rate) * a * (1.0 - a) >= float(min_edge) - 1e-9
+    return fair - a - fees.taker_rate_float * a * (1.0 - a) >= float(min_edge) - 1e-9
 
 
 def edge_signal(

@@ -39,6 +39,13 @@ def line_outcomes(market: BookMarket, match: MarketMatch) -> tuple[tuple[Outcome
     """
     outs = market.outcomes
     if match.market_key is MarketKind.WINNER:
+        if len(outs) == 2:  # the usual moneyline, without building a list and a set
+            first, second = outs[0].name, outs[1].name
+            if first == second:
+                return None
+            if match.outcome == first:
+                return outs, 0
+            return (outs, 1) if match.outcome == second else None
         names = [o.name for o in outs]
         if len(set(names)) != len(names) or len(outs) not in (2, 3) or match.outcome not in names:
             return None

@@ -37,12 +37,14 @@ class FeeSchedule:
     supported: bool = field(init=False, compare=False, repr=False)
     """False for a fee table arbtui does not model (``flat``): such a schedule refuses to price."""
     _taker: Decimal = field(init=False, compare=False, repr=False)
+    _taker_float: float = field(init=False, compare=False, repr=False)
     _maker: Decimal = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         """The rates, taken once: detection asks for them several times per market it evaluates."""
         object.__setattr__(self, "supported", self.fee_type is not FeeType.FLAT)
         object.__setattr__(self, "_taker", TAKER_RATE * self.multiplier)
+        object.__setattr__(self, "_taker_float", float(self._taker))
         if self.fee_type is FeeType.QUADRATIC_WITH_MAKER_FEES:
             maker = MAKER_RATE * self.multiplier
         elif self.fee_type is FeeType.QUADRATIC_WITH_COMBO_MAKER_FEES:
@@ -55,6 +57,12 @@ class FeeSchedule:
     def taker_rate(self) -> Decimal:
         self._require_supported()
         return self._taker
+
+    @property
+    def taker_rate_float(self) -> float:
+        """The taker rate as a float, for the float pre-screens in front of the exact fee math."""
+        self._require_supported()
+        return self._taker_float
 
     @property
     def maker_rate(self) -> Decimal:
@@ -95,6 +103,21 @@ class FillCharge:
         return self.trade_fee + self.rounding_fee - self.rebate
 
 
+def _balance_step(
+    revenue: Decimal, fee: Decimal, accumulated: Decimal, precision: Decimal
+) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal]:
+    """One fill's balance arithmetic (``fee`` already in centicents): rounding fee, rebate, accumulator
+    before the rebate, balance change, and the accumulator carried to the order's next fill."""
+    exact = revenue - fee
+    floored = floor_to(exact, precision)
+    rounding = exact - floored
+    acc = accumulated + rounding
+    if acc > precision:
+        rebate = floor_to(acc, precision)
+        return rounding, rebate, acc, floored, acc - rebate
+    return rounding, ZERO, acc, floored, acc
+
+
 def charge_fill(
     revenue: Decimal, trade_fee: Decimal, accumulated: Decimal, precision: Decimal = CENT
 ) -> tuple[FillCharge, Decimal]:
@@ -104,16 +127,7 @@ def charge_fill(
     so callers may pass the raw fee-model value.
     """
     fee = ceil_to(trade_fee, CENTICENT)
-    exact = revenue - fee
-    floored = floor_to(exact, precision)
-    rounding = exact - floored
-    acc = accumulated + rounding
-    rebate = ZERO
-    if acc > precision:
-        rebate = floor_to(acc, precision)
-        carried = acc - rebate
-    else:
-        carried = acc
+    rounding, rebate, acc, floored, carried = _balance_step(revenue, fee, accumulated, precision)
     charge = FillCharge(
         trade_fee=fee,
         rounding_fee=rounding,
@@ -137,6 +151,13 @@ def charge_order(fills: Iterable[tuple[Decimal, Decimal]], precision: Decimal = 
 def buy_fees_charged(
     fills: Iterable[tuple[Decimal, Decimal]], schedule: FeeSchedule, precision: Decimal = CENT
 ) -> Decimal:
-    """Total net fee for buying ``(price, count)`` fills as one taker order, as the exchange charges it."""
-    pairs = [(-(price * count), schedule.trade_fee(price, count)) for price, count in fills]
-    return sum((c.net_fee for c in charge_order(pairs, precision)), ZERO)
+    """Total net fee for buying ``(price, count)`` fills as one taker order, as the exchange charges it:
+    :func:`charge_order`'s net fees summed, without building the per-fill records (detection sizes every
+    signal with this)."""
+    total = ZERO
+    acc = ZERO
+    for price, count in fills:
+        fee = schedule.trade_fee(price, count)  # already in centicents
+        rounding, rebate, _, _, acc = _balance_step(-(price * count), fee, acc, precision)
+        total += fee + rounding - rebate
+    return total

@@ -11,7 +11,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from engine.errors import PricingError
-from engine.money import CENTICENT, ZERO
+from engine.money import CENT, CENTICENT, ZERO
 from engine.pricing.fees import (
     DEFAULT_FEES,
     FeeSchedule,
@@ -226,6 +226,23 @@ def test_charged_fee_is_at_least_the_model_fee_and_at_most_a_cent_more(price: De
     charged = buy_fees_charged([(price, D(count))], DEFAULT_FEES)
     model = DEFAULT_FEES.per_contract(price) * count
     assert model <= charged < model + D("0.0101")
+
+
+@given(
+    st.lists(st.tuples(st.decimals(D("0.01"), D("0.99"), places=4), st.integers(1, 900)), min_size=1, max_size=6),
+    st.sampled_from([DEFAULT_FEES, FeeSchedule(FeeType.QUADRATIC_WITH_MAKER_FEES, D("0.5"))]),
+    st.sampled_from([CENT, CENTICENT]),
+)
+def test_buy_fees_charged_is_the_net_fee_of_the_orders_fills(
+    levels: list[tuple[Decimal, int]], schedule: FeeSchedule, precision: Decimal
+) -> None:
+    """Detection's shortcut sums what :func:`charge_order` charges the same fills, to the last digit."""
+    fills = [(price, D(count)) for price, count in levels]
+    pairs = [(-(price * count), schedule.trade_fee(price, count)) for price, count in fills]
+    expected = sum((c.net_fee for c in charge_order(pairs, precision)), ZERO)
+    got = buy_fees_charged(fills, schedule, precision)
+    assert got == expected
+    assert str(got) == str(expected)
 
 
 # --- kelly --------------------------------------------------------------------------------------
