@@ -160,6 +160,12 @@ def kalshi_arb_signal(
     settles two team markets at $0.50 each still pays $1); all NO pays n - 1."""
     if len(group) < 2 or any(m.ticker not in books for m in group):
         return None
+    payoff_float = 1.0 if side is Side.YES else float(len(group) - 1)
+    column = 0 if side is Side.YES else 1
+    rate = fees.taker_rate_float
+    floats = [books[m.ticker].top_asks[column] for m in group]  # NaN where the side has no ask
+    if not sum(a + rate * a * (1.0 - a) for a in floats) < payoff_float + 1e-9:  # float pre-screen
+        return None
     tops = [books[m.ticker].best_ask(side) for m in group]
     if any(top is None for top in tops):
         return None

@@ -197,7 +197,8 @@ class ScreenArrays:
         yes = np.full(n, np.nan)
         no = np.full(n, np.nan)
         if books:
-            yes[rows], no[rows] = np.array(list(map(_top_asks, books.values())), dtype=np.float64).T
+            tops = np.fromiter(chain.from_iterable(map(_top_asks, books.values())), np.float64, 2 * len(books))
+            yes[rows], no[rows] = tops[0::2], tops[1::2]
         has = np.zeros(n, dtype=np.bool_)
         has[rows] = True
         self.ask_yes[:], self.ask_no[:], self.has_book[:] = yes, no, has

@@ -195,6 +195,19 @@ def test_nfl_arb_must_survive_a_tie() -> None:
     assert all(s.kind is not SignalKind.ARB for s in high.signals)
 
 
+@pytest.mark.parametrize("cents", range(1, 100))
+def test_the_float_screens_keep_every_nfl_arb_the_tie_guard_allows(cents: int) -> None:
+    """The float pre-screen in front of the exact arb rule knows the tie guard; at every best ask it keeps
+    exactly the arbs the Decimal rule finds: margin min(1 - p_eff - stake, 0.50 - p_eff) > 0."""
+    ask = D(cents) / 100
+    prices = quotes(fanduel={DET: -150, GB: 200})  # the cheapest GB hedge: stake 1/3
+    result = evaluate([(str(ask), "10")], prices=prices)
+    p_eff = ask + fee(str(ask))
+    stake = D(1) / D(3)
+    locked = min(D(1) - p_eff - stake, D("0.5") - p_eff) > 0
+    assert any(s.kind is SignalKind.ARB for s in result.signals) == locked
+
+
 def test_arb_needs_no_consensus() -> None:
     ages = {"draftkings": 999, "betmgm": 999, "williamhill_us": 999}
     prices = quotes(fanduel={DET: -150, GB: 200})
@@ -281,6 +294,22 @@ def test_kalshi_arb_no_plus_no() -> None:
 def test_kalshi_arb_needs_strictly_less_than_a_dollar() -> None:
     group, books = group_books([("0.48", "10")], [("0.49", "10")])  # 0.97 + 0.0349 >= 1
     assert evaluate_group(group, books, CTX) == ()
+
+
+@pytest.mark.parametrize("det", [f"0.{c}" for c in range(460, 521, 3)])
+def test_kalshi_arb_float_screen_keeps_every_set_under_its_payoff(det: str) -> None:
+    """Around the boundary, a YES set is found exactly when its Decimal cost with fees is under $1, and a NO
+    set exactly when it is under n - 1 = $1 (the float pre-screen never refuses one the exact rule keeps).
+    Each market's YES bid sits two cents under its YES ask, so its NO ask is 1.02 - the YES ask."""
+    m1, m2 = market(f"{EVENT}-DET", EVENT), market(f"{EVENT}-GB", EVENT)
+    for gb in (f"0.{c}" for c in range(460, 521)):  # tenth-of-a-cent steps: costs within $0.001 of the payoff
+        asks = {m1.ticker: D(det), m2.ticker: D(gb)}
+        books = {t: yes_asks(t, [(str(a), "10")], yes_bids=[(str(a - D("0.02")), "10")]) for t, a in asks.items()}
+        sides = {s.side for s in evaluate_group((m1, m2), books, CTX)}
+        yes_cost = sum((a + fee(str(a)) for a in asks.values()), D(0))
+        no_cost = sum((D("1.02") - a + fee(str(D("1.02") - a)) for a in asks.values()), D(0))
+        assert (Side.YES in sides) == (yes_cost < 1), (det, gb)
+        assert (Side.NO in sides) == (no_cost < 1), (det, gb)
 
 
 def test_kalshi_arb_skips_inactive_group() -> None:
