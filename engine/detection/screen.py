@@ -312,14 +312,24 @@ class ScreenArrays:
             return False
         cutoff = t_us - self.max_age_us
         row_fair, updated, leg1, leg2, row_no = self.row(i)
-        fresh = [j for j, u in enumerate(updated) if u >= cutoff]
-        if not fresh:
-            return False
         voters = self.voters_l
-        fairs = sorted([row_fair[j] for j in fresh if voters[j]])
-        k = len(fairs)  # fresh is not empty and a repeated column is fresh only with its first: k >= 1
+        fairs: list[float] = []
+        n = 0
+        cost1 = cost2 = hedge_no = math.inf
+        for j in range(self.books):  # one pass over the fresh books: a change screens every row it touches
+            if updated[j] >= cutoff:
+                n += 1
+                if voters[j]:
+                    fairs.append(row_fair[j])
+                a, b, c = leg1[j], leg2[j], row_no[j]  # the cheapest fresh hedges (a conditional, not a min call)
+                cost1 = a if a < cost1 else cost1
+                cost2 = b if b < cost2 else cost2
+                hedge_no = c if c < hedge_no else hedge_no
+        if n == 0:
+            return False
+        fairs.sort()
+        k = len(fairs)  # a book is fresh, and a repeated column is fresh only with its first: k >= 1
         q = (fairs[(k - 1) // 2] + fairs[k // 2]) / 2.0
-        n = len(fresh)
         min_edge = self.min_edge
         need = self.profile.book_consensus
         rate = self.rate_l[i]
@@ -328,10 +338,8 @@ class ScreenArrays:
             p_eff = ask_yes + rate * ask_yes * (1.0 - ask_yes)
             if n >= need and q - p_eff >= min_edge and sum(f - p_eff >= min_edge for f in fairs) >= need:
                 return True
-            if not push:
-                cost = min([leg1[j] for j in fresh]) + min([leg2[j] for j in fresh])
-                if 1.0 - p_eff - cost > -EPS:
-                    return True
+            if not push and 1.0 - p_eff - (cost1 + cost2) > -EPS:
+                return True
         if not math.isnan(ask_no):
             p_eff = ask_no + rate * ask_no * (1.0 - ask_no)
             if (
@@ -340,7 +348,7 @@ class ScreenArrays:
                 and sum((1.0 - f) - p_eff >= min_edge for f in fairs) >= need
             ):
                 return True
-            if not push and 1.0 - p_eff - min([row_no[j] for j in fresh]) > -EPS:
+            if not push and 1.0 - p_eff - hedge_no > -EPS:
                 return True
         return False
 
