@@ -5,18 +5,21 @@ probability that YES pays. A book whose line differs, or whose quote is stale, g
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
+from engine.clock import NEVER, micros
 from engine.errors import PricingError
 from engine.mapping.types import MarketKind, MarketMatch
-from engine.markets.odds import BookMarket, OddsEvent, Outcome
+from engine.markets.odds import Bookmaker, BookMarket, OddsEvent, Outcome
 from engine.pricing.vig import VigMethod, remove_vig
 
 
-@dataclass(frozen=True, slots=True)
-class BookView:
-    """One fresh book's quote for one Kalshi market. YES pays on ``outcomes[yes_index]`` only."""
+class BookView(NamedTuple):
+    """One fresh book's quote for one Kalshi market. YES pays on ``outcomes[yes_index]`` only.
+
+    A named tuple rather than a frozen dataclass: the exact rules build one per fresh book of every market
+    they evaluate, and a tuple is several times cheaper to build."""
 
     book: str
     fair_yes: float
@@ -75,16 +78,24 @@ def book_views(
     views: list[BookView] = []
     notes: list[str] = []
     kind = match.market_key  # a StrEnum: equal to the market key itself, without the enum's slow ``.value``
+    now_us = micros(now)
+    max_age_us = round(max_quote_age_s * 1_000_000)  # ages in whole microseconds, as the screen counts them
+    by_key: dict[str, Bookmaker] = {}
+    for bm in event.bookmakers:  # like ``OddsEvent.bookmaker``: the first listing of a key wins
+        by_key.setdefault(bm.key, bm)
     for key in books:
-        bookmaker = event.bookmaker(key)
+        bookmaker = by_key.get(key)
         if bookmaker is None:
             continue
         market = bookmaker.market(kind)
         if market is None:
             continue
-        age = (now - market.last_update).total_seconds()
-        if age > max_quote_age_s:
-            notes.append(f"{key} stale ({age:.0f}s old)")
+        if market.updated_us == NEVER:
+            notes.append(f"{key} quote has no time zone, so no age")
+            continue
+        age_us = now_us - market.updated_us
+        if age_us > max_age_us:
+            notes.append(f"{key} stale ({age_us / 1_000_000:.0f}s old)")
             continue
         selected = line_outcomes(market, match)
         if selected is None:
