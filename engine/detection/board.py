@@ -97,6 +97,8 @@ class Board:
         self._sources = QuoteSources(len(tickers), len(ctx.profile.books))
         self._group_screen = GroupScreen([list(map(_ticker, g)) for g in self._groups], self._arrays)
         self._exact_cache: dict[str, tuple[int, int, MarketResult]] = {}
+        self._now: datetime | None = None
+        self._now_us = 0
         self._group_cache: dict[int, tuple[tuple[int, ...], tuple[Signal, ...]]] = {}
 
     def load(self, books: Iterable[Orderbook], events: Iterable[OddsEvent], now: datetime) -> None:
@@ -167,7 +169,7 @@ class Board:
         self._results.clear()
         self._ranked = None
         tickers = self._tickers
-        for i in self._arrays.candidates(micros(now)).tolist():
+        for i in self._arrays.candidates(self._micros(now)).tolist():
             self._evaluate(tickers[i], now)
         self._group_signals.clear()
         for index in self._group_screen.candidates():
@@ -219,7 +221,7 @@ class Board:
 
         Every other market has at least ``book_consensus`` fresh books and a screen that rules out every
         signal, so the exact rules would give it neither a signal nor a reason."""
-        t_us = micros(now)
+        t_us = self._micros(now)
         arrays = self._arrays
         need = arrays.may_skip(t_us)
         need[arrays.candidates(t_us)] = True
@@ -239,9 +241,16 @@ class Board:
             signals.extend(self._group_exact(index))
         return DetectionResult(rank(signals), tuple(skipped))
 
+    def _micros(self, now: datetime) -> int:
+        """``micros(now)``, worked out once per instant: a change screens and evaluates several rows at one."""
+        if now is not self._now:
+            self._now_us = micros(now)
+            self._now = now
+        return self._now_us
+
     def _screen(self, rows: Iterable[int], now: datetime) -> None:
         """The scalar screen for the few rows one change touches, then the exact rules where it passes."""
-        t_us = micros(now)
+        t_us = self._micros(now)
         arrays = self._arrays
         tickers = self._tickers
         for i in rows:
@@ -257,7 +266,7 @@ class Board:
         A result with a skip reason is never reused: its text can quote a stale book's age."""
         arrays = self._arrays
         i = arrays.index[ticker]
-        t_us = micros(now)
+        t_us = self._micros(now)
         version = int(arrays.version[i])
         started = arrays.commence_l[i] <= t_us
         fresh = -1 if started else arrays.fresh_key(i, t_us)

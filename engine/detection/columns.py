@@ -23,7 +23,9 @@ WINNER = MarketKind.WINNER
 
 def _book_list(event: OddsEvent, books: Sequence[str]) -> list[Bookmaker | None]:
     """The profile's books in its order; like ``OddsEvent.bookmaker``, the first listing of a key wins."""
-    by_key = {bm.key: bm for bm in reversed(event.bookmakers)}
+    by_key: dict[str, Bookmaker] = {}
+    for bm in event.bookmakers:
+        by_key.setdefault(bm.key, bm)
     return [by_key.get(key) for key in books]
 
 
@@ -71,11 +73,17 @@ def winner_quote(market: BookMarket, profile: Profile) -> WinnerQuote | None:
     them (None where the exact rules see no view for any team: names repeated, not 2-3 outcomes, or a
     price the vig removal refuses)."""
     outcomes = market.outcomes
-    names = tuple([o.name for o in outcomes])
-    index = {name: k for k, name in enumerate(names)}
+    if len(outcomes) == 2:  # the usual moneyline, spelled out: a quote change works one out per book that moved
+        first, second = outcomes
+        names: tuple[str, ...] = (first.name, second.name)
+        index = {names[0]: 0, names[1]: 1}
+        implied = [first.implied, second.implied]
+    else:
+        names = tuple([o.name for o in outcomes])
+        index = {name: k for k, name in enumerate(names)}
+        implied = [o.implied for o in outcomes]
     if len(index) != len(names) or len(names) not in (2, 3):
         return None
-    implied = [o.implied for o in outcomes]
     try:
         fair = remove_vig(implied, profile.vig_method)
     except PricingError:
