@@ -10,8 +10,10 @@ count of fresh books per market is the exact rules' count, which is what tells a
 reason from one without. Tests hold the screen to both promises.
 
 The arrays are the board's state, written in place: a whole board in a few numpy calls
-(:mod:`engine.detection.columns`), one quote change in a few element writes. The per-market scalars the
-single-row screen reads are mirrored in Python lists, which are cheaper to read one at a time than numpy.
+(:mod:`engine.detection.coldbuild`), one quote change in a few cells (:mod:`engine.detection.columns`).
+What the single-row screen reads is mirrored in Python lists, which are cheaper than numpy one element at
+a time: the per-market scalars always, a market's cells once a change has touched it (the change writes
+the lists, and the arrays catch up the next time they are read whole).
 """
 
 from __future__ import annotations
@@ -222,7 +224,7 @@ class ScreenArrays:
             fair, updated, leg1, leg2, hedge_no = math.nan, NO_TIME, math.inf, math.inf, math.inf
         else:
             fair, updated, leg1, leg2, hedge_no = value
-        row = self._rows[i] or self.row(i)
+        row = self.row(i)
         row[0][j], row[1][j], row[2][j], row[3][j], row[4][j] = fair, updated, leg1, leg2, hedge_no
         self._dirty.add(i)
 

@@ -96,6 +96,8 @@ def test_incremental_updates_equal_exact_pass(seed: int) -> None:
             board.apply_orderbook(book, now)
         exact = detect(kalshi, by_book, list(by_event.values()), mapping, ctx, now, groups_of(kalshi))
         assert keys(board.signals()) == keys(exact.signals)
+        if rng.random() < 0.3:  # a whole-board read after changes written one row at a time
+            assert board.result(now) == exact
 
 
 def test_a_repeated_quote_in_new_objects_keeps_the_cached_exact_results() -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 import pytest
@@ -10,9 +11,11 @@ from builders import BOOKS, NOW, h2h_event, market, winner, yes_asks
 
 from engine.config.profiles import PROFILES, ProfileName, build_profile
 from engine.detection.detector import DetectionContext, detect, evaluate_group, evaluate_market
+from engine.detection.quotes import book_views
 from engine.detection.signals import Side, SignalKind
 from engine.mapping.types import MappingResult, MarketKind, MarketMatch
 from engine.markets.kalshi import SeriesInfo, parse_orderbook
+from engine.markets.odds import OddsEvent
 from engine.money import to_decimal
 from engine.pricing.fees import DEFAULT_FEES, FeeSchedule, FeeType, buy_fees_charged
 from engine.pricing.vig import power
@@ -100,6 +103,41 @@ def test_stale_book_excluded() -> None:
     ages = {"draftkings": STANDARD.max_quote_age_s + 1}
     (sig,) = edges(evaluate([("0.50", "10")], ages=ages))
     assert "draftkings" not in sig.books and sig.books_agree == 3
+
+
+def _quoted_at(book: str, when: datetime) -> OddsEvent:
+    """The standard game with ``book``'s quotes stamped ``when``."""
+    event = h2h_event("e1", DET, GB, quotes())
+    books = tuple(
+        replace(bm, markets=tuple(replace(m, last_update=when) for m in bm.markets)) if bm.key == book else bm
+        for bm in event.bookmakers
+    )
+    return replace(event, bookmakers=books)
+
+
+def _evaluate_event(event: OddsEvent):  # type: ignore[no-untyped-def]
+    book = yes_asks(TICKER, [("0.50", "10")])
+    return evaluate_market(market(TICKER, EVENT), book, winner(TICKER, EVENT, "e1", DET), event, CTX, NOW)
+
+
+def test_a_quote_max_age_old_is_fresh_and_a_microsecond_older_is_stale() -> None:
+    """Ages are counted in whole microseconds, as the screen counts them: the two agree at the boundary."""
+    limit = timedelta(seconds=STANDARD.max_quote_age_s)
+    (at_limit,) = edges(_evaluate_event(_quoted_at("draftkings", NOW - limit)))
+    assert "draftkings" in at_limit.books
+    (older,) = edges(_evaluate_event(_quoted_at("draftkings", NOW - limit - timedelta(microseconds=1))))
+    assert "draftkings" not in older.books and older.books_agree == 3
+
+
+def test_a_quote_time_without_a_zone_is_no_view_and_says_so() -> None:
+    """Only code can build one (the parser refuses it); it has no age, so the book gives no view."""
+    naive = (NOW - timedelta(seconds=5)).replace(tzinfo=None)
+    event = _quoted_at("draftkings", naive)
+    (sig,) = edges(_evaluate_event(event))
+    assert "draftkings" not in sig.books
+    views, notes = book_views(event, winner(TICKER, EVENT, "e1", DET), BOOKS, 60, STANDARD.vig_method, NOW)
+    assert [v.book for v in views] == [b for b in BOOKS if b != "draftkings"]
+    assert notes == ["draftkings quote has no time zone, so no age"]
 
 
 def test_consensus_short_by_one() -> None:
