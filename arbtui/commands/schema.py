@@ -16,7 +16,8 @@ from typing import Any
 from engine.config.settings import settings_for_command
 from engine.store.base import StoreError
 from engine.store.location import StoreLocation, resolve_location
-from engine.store.schema import SchemaReport, apply_schema
+from engine.store.migrations import SchemaReport
+from engine.store.schema import apply_schema
 
 
 def register(sub: Any) -> None:

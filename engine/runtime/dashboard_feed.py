@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from engine.detection.signals import Side, Signal
 from engine.runtime.dashboard import (
@@ -43,9 +43,10 @@ from engine.runtime.dashboard_build import (
     signal_detail,
     signal_rows,
 )
-
-if TYPE_CHECKING:
-    from engine.runtime.engine import Engine
+from engine.runtime.desk import Desk
+from engine.runtime.lag import LagMonitor
+from engine.runtime.pipeline import Pipeline
+from engine.runtime.snapshot import FeedHealth
 
 ACTIVITY_KEEP = 300
 REJECTIONS_KEEP = 20
@@ -83,6 +84,22 @@ class DashboardMemory:
         """Called on the engine's snapshot cadence: edge history for the sparklines, expired gone rows."""
         self.history = next_history(self.history, live, now)
         self.gone = next_gone(self.gone, (), live, now)
+
+
+class Engine(Protocol):
+    """What the dashboard reads from the running engine (:class:`engine.runtime.engine.Engine`), spelled out
+    here so that this module needs nothing from the engine's module, which builds on this one."""
+
+    dashboard_memory: DashboardMemory
+    pipeline: Pipeline
+    desk: Desk
+    lag: LagMonitor
+    demo: bool
+    started_at: datetime
+
+    def cash(self) -> Decimal | None: ...
+
+    def feed_health(self) -> tuple[FeedHealth, ...]: ...
 
 
 async def refresh_tables(engine: Engine, now_s: float) -> None:

@@ -28,6 +28,19 @@ class Migration:
         return self.statements
 
 
+@dataclass(frozen=True, slots=True)
+class SchemaReport:
+    """What a migration run did: the version found, the version left, and the migrations applied."""
+
+    before: int
+    after: int
+    applied: tuple[Migration, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.applied)
+
+
 SCHEMA_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,

@@ -27,8 +27,7 @@ import asyncpg
 from engine.store import codec, sql
 from engine.store.base import StoreError, StoreUnavailableError
 from engine.store.location import redact_url
-from engine.store.migrations import MIGRATIONS, SCHEMA_TABLE, Migration
-from engine.store.schema import SchemaReport
+from engine.store.migrations import MIGRATIONS, SCHEMA_TABLE, Migration, SchemaReport
 from engine.store.sqlbase import SqlStore
 
 T = TypeVar("T")

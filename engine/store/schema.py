@@ -10,25 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 
 from engine.store.base import StoreError
 from engine.store.location import MEMORY, StoreLocation
-from engine.store.migrations import MIGRATIONS, Migration
-
-
-@dataclass(frozen=True, slots=True)
-class SchemaReport:
-    """What a migration run did: the version found, the version left, and the migrations applied."""
-
-    before: int
-    after: int
-    applied: tuple[Migration, ...]
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.applied)
+from engine.store.migrations import MIGRATIONS, SchemaReport
 
 
 def _sqlite_version(path: Path) -> int:

@@ -15,6 +15,7 @@ from account_kit import record_of, running_feed, sell_into, until
 from clientkit import game_in
 from execution_stack import LIMITS, Stack, open_stack, order_for
 
+from engine.execution.account_feed import AccountFeed
 from engine.execution.model import Action, AuditKind, Mode, OrderIntent, OrderState, TimeInForce
 from engine.execution.proposals import proposal_for
 from engine.money import money_str
@@ -79,6 +80,7 @@ async def test_a_losing_settlement_counts_once_towards_the_day_and_the_streak(si
             assert bought.record is not None and bought.record.filled_count == count
             sim.exchange.settle(ticker, "no", sim.clock.now())  # the YES we hold pays nothing
             await until(lambda: _settled(live, ticker))
+            await until(lambda: _counted(feed))  # the feed counts a settlement once the manager has recorded it
             assert feed.counters.settlements == 1
             await feed.reconcile("a second look")  # lists the same settlement again
             assert feed.counters.settlements == 1
@@ -95,6 +97,10 @@ async def test_a_losing_settlement_counts_once_towards_the_day_and_the_streak(si
 
 async def _settled(stack: Stack, ticker: str) -> bool:
     return any(s.ticker == ticker for s in await stack.store.settlements())
+
+
+async def _counted(feed: AccountFeed) -> bool:
+    return feed.counters.settlements > 0
 
 
 async def _legs(live: Stack, game: Any, *, resting_second: bool) -> tuple[OrderIntent, OrderIntent]:

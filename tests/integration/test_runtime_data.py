@@ -36,6 +36,8 @@ async def test_a_feed_stalled_while_connected_trips_reducing_on_book_age_and_lif
         try:
             await eventually(lambda: guard.mode is BreakerMode.REDUCING, timeout_s=10)
             assert guard.state.rule == "book_age" and "open connection" in guard.state.reason
+            # distrusted books withdraw their signals: wait for one that is live (the halt must refuse it)
+            await eventually(lambda: bool(engine.pipeline.live), timeout_s=10)
             key, signal = next(iter(engine.pipeline.live.items()))
             outcome = await engine.desk.submit(signal, engine.pipeline.first_seen[key])
             assert outcome.placements and {p.rule for p in outcome.placements} == {"reducing"}
@@ -98,6 +100,8 @@ async def test_a_book_disagreeing_with_the_ticker_is_distrusted_then_halts_the_b
             await eventually(lambda: guard.mode is BreakerMode.HALTED, timeout_s=15)
             assert guard.state.rule == "book_mismatch"
             assert "vs ticker" in guard.state.reason and "fresh snapshots" in guard.state.reason
+            # distrusted books withdraw their signals: wait for one that is live (the halt must refuse it)
+            await eventually(lambda: bool(engine.pipeline.live), timeout_s=10)
             key, signal = next(iter(engine.pipeline.live.items()))
             outcome = await engine.desk.submit(signal, engine.pipeline.first_seen[key])
             assert {p.rule for p in outcome.placements} == {"halted"}

@@ -8,8 +8,7 @@ from pathlib import Path
 from arbtui.commands.schema import describe
 from engine.runtime.instance import data_directory
 from engine.store.location import redact_url, resolve_location
-from engine.store.migrations import MIGRATIONS
-from engine.store.schema import SchemaReport
+from engine.store.migrations import MIGRATIONS, SchemaReport
 
 ENV = {"HOME": "/home/op"}
 
