@@ -30,6 +30,7 @@ from engine.runtime.cadence import CadencePolicy, PollTarget, due
 from engine.runtime.datawatch import Check
 from engine.runtime.engine import Engine
 from engine.runtime.lifecycle import apply_lifecycle
+from engine.runtime.waits import cancel_and_wait, wait_event
 
 log = logging.getLogger(__name__)
 
@@ -150,11 +151,9 @@ class LiveFeeds:
     async def stop(self, order_timeout_s: float = 10.0) -> None:
         """No new orders; the one in flight finishes or is left for recovery; every task stops."""
         await self.engine.finish_in_flight(order_timeout_s)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        abandoned = await cancel_and_wait(self._tasks)
+        if abandoned:
+            self.engine.emit("error", f"engine tasks that would not stop were abandoned: {', '.join(abandoned)}")
         self._tasks.clear()
         await self.ws.close()
 
@@ -304,8 +303,7 @@ class LiveFeeds:
                 self._rest_monitor.error(str(exc), self.engine.monotonic())
                 log.warning("discovery failed: %s", exc)
             self._wake_discovery.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake_discovery.wait(), self.settings.discovery_interval_s)
+            await wait_event(self._wake_discovery, self.settings.discovery_interval_s)
             await asyncio.sleep(5.0)  # lifecycle bursts: one refresh, not one per message
 
     # -- Odds API ---------------------------------------------------------------------------------------
@@ -363,8 +361,7 @@ class LiveFeeds:
                 if left == 0:
                     self._odds_monitor.idle_reason = "no credits left today"
                 self._wake_odds.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake_odds.wait(), max(0.05, min(wait, 5.0)))
+                await wait_event(self._wake_odds, max(0.05, min(wait, 5.0)))
 
     # -- periodic ---------------------------------------------------------------------------------------
 

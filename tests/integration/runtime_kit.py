@@ -43,7 +43,8 @@ def sim_settings(sim: Simulator, **extra: Any) -> Settings:
 
 @asynccontextmanager
 async def running_engine(sim: Simulator, tmp_path: Path, **extra: Any) -> AsyncIterator[Running]:
-    """The engine trading the simulator in PAPER mode, once it has books and live signals."""
+    """The engine trading the simulator in PAPER mode, once it has books, the sportsbooks' odds mapped to its
+    markets, and live signals (Kalshi-only signals alone can come before the first Odds API answer)."""
     settings = sim_settings(sim, **extra)
     store = await open_store(tmp_path / "engine.db")
     rest = kalshi_client(sim)
@@ -69,7 +70,14 @@ async def running_engine(sim: Simulator, tmp_path: Path, **extra: Any) -> AsyncI
     sim.start_autostep(0.2)
     feeds.start()
     try:
-        await eventually(lambda: bool(engine.pipeline.live) and len(engine.pipeline.books) > 10, timeout_s=15)
+        await eventually(
+            lambda: (
+                bool(engine.pipeline.live)
+                and len(engine.pipeline.books) > 10
+                and bool(engine.pipeline.universe.mapping.matches)
+            ),
+            timeout_s=15,
+        )
         yield Running(engine, feeds)
     finally:
         await feeds.stop(order_timeout_s=2)
