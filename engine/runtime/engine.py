@@ -446,9 +446,8 @@ class Engine:
         for the next start's recovery) within ``timeout_s``."""
         self.stopping = True
         task = self._in_flight
-        if task is not None:
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(task), timeout_s)
+        if task is not None:  # asyncio.wait: neither cancels the order on timeout nor swallows our own cancel
+            await asyncio.wait({task}, timeout=timeout_s)
 
     async def _store_changed(self, status: StoreStatus) -> None:
         """The database was lost (HALTED for new entries, writes queued) or is back (queue replayed in order;
@@ -478,8 +477,7 @@ class Engine:
         read again, so the command's answer shows the state the operator is left with."""
         task = self._in_flight
         if task is not None:
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(task), 10.0)
+            await asyncio.wait({task}, timeout=10.0)
         with contextlib.suppress(Exception):  # a store that cannot answer leaves the last counts shown
             await self.refresh_orders()
 
