@@ -262,7 +262,9 @@ class ScreenArrays:
         enough = n_fresh >= p.book_consensus
         hit = np.zeros(len(q), dtype=np.bool_)
         with np.errstate(invalid="ignore"):
-            best_yes = np.where(fresh[:, :, None], self.hedge_yes, np.inf).min(axis=1).sum(axis=1)
+            legs = self.hedge_yes  # leg by leg: 2-D wheres and mins are about twice as fast as one 3-D
+            leg1 = np.where(fresh, legs[:, :, 0], np.inf).min(axis=1)
+            best_yes = leg1 + np.where(fresh, legs[:, :, 1], np.inf).min(axis=1)
             best_no = np.where(fresh, self.hedge_no, np.inf).min(axis=1)
             for ask, side_fair, book_fair, best_hedge in (
                 (self.ask_yes, q, masked, best_yes),
