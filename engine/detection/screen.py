@@ -42,8 +42,9 @@ Ints = npt.NDArray[np.intp]
 Cell = tuple[float, int, float, float, float]
 """One book's view of one market: fair YES, quote time (us), the two hedge legs of YES (0 pads a two-way
 market), the hedge of NO."""
-Row = tuple[list[float], list[int], list[float], list[float], list[float]]
-"""One market's cells as Python lists, per book: fair YES, quote time, hedge leg 1, hedge leg 2, hedge of NO."""
+Row = list[float]
+"""One market's cells in one Python list, book by book in five runs: fair YES, quote time (an int), hedge leg 1,
+hedge leg 2, hedge of NO. One list, not five: every list is an object the garbage collector walks."""
 
 
 def pushable(match: MarketMatch | None) -> bool:
@@ -99,9 +100,9 @@ class ScreenArrays:
         self.ask_no_l = [math.nan] * n
         self.commence_l = [NO_TIME] * n
         self._rows: list[Row | None] = [None] * n
-        """Rows as Python lists, made when a row is first read one at a time: a quote change writes its
-        cells here and screens its rows from here (a numpy element read or write costs more than the
-        arithmetic on it); the arrays catch up with the rows it wrote (``_dirty``) when next read whole.
+        """Rows as Python lists (:data:`Row`), made when a row is first read one at a time: a quote change
+        writes its cells here and screens its rows from here (a numpy element read or write costs more than
+        the arithmetic on it); the arrays catch up with the rows it wrote (``_dirty``) when next read whole.
         A whole-board write drops them all."""
         self._dirty: set[int] = set()
 
@@ -143,11 +144,12 @@ class ScreenArrays:
             assert row is not None  # a row is dirty only once written through its lists
             held.append(row)
         at = np.array(rows, dtype=np.intp)
-        self._fair[at] = [r[0] for r in held]
-        self._updated_us[at] = [r[1] for r in held]
-        self._hedge_yes[at, :, 0] = [r[2] for r in held]
-        self._hedge_yes[at, :, 1] = [r[3] for r in held]
-        self._hedge_no[at] = [r[4] for r in held]
+        b = self.books
+        self._fair[at] = [r[:b] for r in held]
+        self._updated_us[at] = [r[b : 2 * b] for r in held]  # ints, exactly: never through a float
+        self._hedge_yes[at, :, 0] = [r[2 * b : 3 * b] for r in held]
+        self._hedge_yes[at, :, 1] = [r[3 * b : 4 * b] for r in held]
+        self._hedge_no[at] = [r[4 * b :] for r in held]
 
     # -- writing -----------------------------------------------------------------------------------------
 
@@ -225,7 +227,8 @@ class ScreenArrays:
         else:
             fair, updated, leg1, leg2, hedge_no = value
         row = self.row(i)
-        row[0][j], row[1][j], row[2][j], row[3][j], row[4][j] = fair, updated, leg1, leg2, hedge_no
+        b = self.books
+        row[j], row[b + j], row[2 * b + j], row[3 * b + j], row[4 * b + j] = fair, updated, leg1, leg2, hedge_no
         self._dirty.add(i)
 
     def clear_quotes(self) -> None:
@@ -291,13 +294,11 @@ class ScreenArrays:
         """Market ``i``'s cells as Python lists (see ``_rows``)."""
         row = self._rows[i]
         if row is None:  # then the arrays hold this row's cells: only a row made here is ever dirty
-            legs = self._hedge_yes[i].T.tolist()
             row = self._rows[i] = (
-                self._fair[i].tolist(),
-                self._updated_us[i].tolist(),
-                legs[0],
-                legs[1],
-                self._hedge_no[i].tolist(),
+                self._fair[i].tolist()
+                + self._updated_us[i].tolist()
+                + self._hedge_yes[i].T.ravel().tolist()
+                + self._hedge_no[i].tolist()
             )
         return row
 
@@ -305,7 +306,8 @@ class ScreenArrays:
         """Which of row ``i``'s books are fresh at ``t_us``, as bits: with the row's version, everything
         ``now`` changes in the exact result of a market that has not started."""
         cutoff = t_us - self.max_age_us
-        return sum(1 << j for j, u in enumerate(self.row(i)[1]) if u >= cutoff)
+        b = self.books
+        return sum(1 << j for j, u in enumerate(self.row(i)[b : 2 * b]) if u >= cutoff)
 
     def row_may_signal(self, i: int, t_us: int) -> bool:
         """The screen for one row in plain floats: cheaper than numpy for the rows one change touches."""
@@ -315,17 +317,19 @@ class ScreenArrays:
         if math.isnan(ask_yes) and math.isnan(ask_no):
             return False
         cutoff = t_us - self.max_age_us
-        row_fair, updated, leg1, leg2, row_no = self.row(i)
+        row = self.row(i)
+        books = self.books
         voters = self.voters_l
         fairs: list[float] = []
         n = 0
         cost1 = cost2 = hedge_no = math.inf
-        for j in range(self.books):  # one pass over the fresh books: a change screens every row it touches
-            if updated[j] >= cutoff:
+        for j in range(books):  # one pass over the fresh books: a change screens every row it touches
+            if row[books + j] >= cutoff:
                 n += 1
                 if voters[j]:
-                    fairs.append(row_fair[j])
-                a, b, c = leg1[j], leg2[j], row_no[j]  # the cheapest fresh hedges (a conditional, not a min call)
+                    fairs.append(row[j])
+                leg = 2 * books + j  # then the cheapest fresh hedges (conditionals, not min calls)
+                a, b, c = row[leg], row[leg + books], row[leg + 2 * books]
                 cost1 = a if a < cost1 else cost1
                 cost2 = b if b < cost2 else cost2
                 hedge_no = c if c < hedge_no else hedge_no
