@@ -291,7 +291,7 @@ class ScreenArrays:
         return ~ok
 
     def row(self, i: int) -> Row:
-        """Market ``i``'s cells as Python lists (see ``_rows``)."""
+        """Market ``i``'s cells as one Python list (see :data:`Row` and ``_rows``)."""
         row = self._rows[i]
         if row is None:  # then the arrays hold this row's cells: only a row made here is ever dirty
             row = self._rows[i] = (
@@ -306,8 +306,9 @@ class ScreenArrays:
         """Which of row ``i``'s books are fresh at ``t_us``, as bits: with the row's version, everything
         ``now`` changes in the exact result of a market that has not started."""
         cutoff = t_us - self.max_age_us
-        b = self.books
-        return sum(1 << j for j, u in enumerate(self.row(i)[b : 2 * b]) if u >= cutoff)
+        row, b = self._rows[i], self.books  # no row list is made for this: scan asks it of every market
+        times = self._updated_us[i].tolist() if row is None else row[b : 2 * b]
+        return sum(1 << j for j, u in enumerate(times) if u >= cutoff)
 
     def row_may_signal(self, i: int, t_us: int) -> bool:
         """The screen for one row in plain floats: cheaper than numpy for the rows one change touches."""
