@@ -135,7 +135,8 @@ def test_a_quote_time_without_a_zone_is_no_view_and_says_so() -> None:
     event = _quoted_at("draftkings", naive)
     (sig,) = edges(_evaluate_event(event))
     assert "draftkings" not in sig.books
-    views, notes = book_views(event, winner(TICKER, EVENT, "e1", DET), BOOKS, 60, STANDARD.vig_method, NOW)
+    match = winner(TICKER, EVENT, "e1", DET)
+    views, notes = book_views(event, match, BOOKS, STANDARD.max_quote_age_s, STANDARD.vig_method, NOW)
     assert [v.book for v in views] == [b for b in BOOKS if b != "draftkings"]
     assert notes == ["draftkings quote has no time zone, so no age"]
 
