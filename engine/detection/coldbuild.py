@@ -10,7 +10,7 @@ the book quotes the market's line (:func:`engine.detection.quotes.line_outcomes`
 which outcomes hedge it. Outcome names and points are compared through integer codes handed out by one
 dict, so equality is exactly Python's equality (a Decimal point compares by value, as the exact rules
 compare it). Winner, spread and total lines, and books that name a game's outcomes differently, all
-take this path; :func:`engine.detection.columns.cell` is what one event's change takes, and the tests
+take this path; :mod:`engine.detection.columns` is what one event's change takes, and the tests
 hold the two to the same answers.
 
 Only temporaries are allocated (a few flat lists and arrays), so the pass leaves nothing new for the

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from engine.config.profiles import Profile
-from engine.detection.quotes import line_outcomes
+from engine.detection.quotes import line_outcomes, profile_books
 from engine.detection.screen import NO_TIME, Cell, ScreenArrays
 from engine.errors import PricingError
 from engine.mapping.types import MarketKind, MarketMatch
@@ -19,14 +19,6 @@ from engine.markets.odds import Bookmaker, BookMarket, OddsEvent
 from engine.pricing.vig import remove_vig
 
 WINNER = MarketKind.WINNER
-
-
-def _book_list(event: OddsEvent, books: Sequence[str]) -> list[Bookmaker | None]:
-    """The profile's books in its order; like ``OddsEvent.bookmaker``, the first listing of a key wins."""
-    by_key: dict[str, Bookmaker] = {}
-    for bm in event.bookmakers:
-        by_key.setdefault(bm.key, bm)
-    return [by_key.get(key) for key in books]
 
 
 def _market(bookmaker: Bookmaker | None, key: str) -> BookMarket | None:
@@ -38,20 +30,9 @@ def _market(bookmaker: Bookmaker | None, key: str) -> BookMarket | None:
     return None
 
 
-def _legs(names: Sequence[str], yes: int) -> tuple[int, int]:
-    """Positions of the outcomes YES does not pay on, in name order so books line up leg by leg; -1 pads."""
-    if len(names) == 2:
-        return 1 - yes, -1
-    others = sorted((k for k in range(len(names)) if k != yes), key=lambda k: names[k])
-    return others[0], (others[1] if len(others) > 1 else -1)
-
-
-def cell(market: BookMarket | None, match: MarketMatch, profile: Profile) -> Cell | None:
-    """One book's view of one market, computed as the exact rules do (None where they see no view)."""
-    if market is None:
-        return None
-    if match.market_key is WINNER:
-        return winner_cell(winner_quote(market, profile), match.outcome)
+def line_cell(market: BookMarket, match: MarketMatch, profile: Profile) -> Cell | None:
+    """One book's view of one spread or total market, computed as the exact rules do (None where they see no
+    view); winner markets take :func:`winner_quote` and :func:`winner_cell`."""
     selected = line_outcomes(market, match)
     if selected is None:
         return None
@@ -101,7 +82,9 @@ def winner_cell(quote: WinnerQuote | None, outcome: str) -> Cell | None:
         return None
     if len(names) == 2:
         return fair[yes], updated, implied[1 - yes], 0.0, implied[yes]
-    first, second = _legs(names, yes)
+    first, second = (k for k in range(3) if k != yes)  # the other two, in name order so books line up leg by leg
+    if names[second] < names[first]:
+        first, second = second, first
     return fair[yes], updated, implied[first], implied[second], implied[yes]
 
 
@@ -132,7 +115,7 @@ def write_event(
     every quote, and most of them repeat the last poll's, so those re-run neither the cell nor the rules."""
     if not same_event:
         arrays.set_commence(rows, event.commence_us)
-    bookmakers = _book_list(event, profile.books)
+    bookmakers = profile_books(event, profile.books)
     b = sources.books
     objects = sources.objects
     quotes_of: dict[str, list[BookMarket | None]] = {}  # the event's markets share one quote per book and kind
@@ -160,7 +143,9 @@ def write_event(
                     same = equal[pair] = held == market
                 if same:
                     continue
-            if market is not None and key is WINNER:
+            if market is None:
+                write(i, j, None)
+            elif key is WINNER:
                 ident = id(market)
                 if ident in winners:
                     quote = winners[ident]
@@ -168,7 +153,7 @@ def write_event(
                     quote = winners[ident] = winner_quote(market, profile)
                 write(i, j, winner_cell(quote, match.outcome))
             else:
-                write(i, j, cell(market, match, profile))
+                write(i, j, line_cell(market, match, profile))
             moved = True
         if moved:
             arrays.version[i] += 1

@@ -66,6 +66,15 @@ def line_outcomes(market: BookMarket, match: MarketMatch) -> tuple[tuple[Outcome
     return (yes[0], other[0]), 0
 
 
+def profile_books(event: OddsEvent, books: Sequence[str]) -> list[Bookmaker | None]:
+    """The event's listing of each of ``books``, in their order (None where it has none); like
+    ``OddsEvent.bookmaker``, the first listing of a key wins."""
+    by_key: dict[str, Bookmaker] = {}
+    for bm in event.bookmakers:
+        by_key.setdefault(bm.key, bm)
+    return [by_key.get(key) for key in books]
+
+
 def book_views(
     event: OddsEvent,
     match: MarketMatch,
@@ -80,11 +89,7 @@ def book_views(
     kind = match.market_key  # a StrEnum: equal to the market key itself, without the enum's slow ``.value``
     now_us = micros(now)
     max_age_us = round(max_quote_age_s * 1_000_000)  # ages in whole microseconds, as the screen counts them
-    by_key: dict[str, Bookmaker] = {}
-    for bm in event.bookmakers:  # like ``OddsEvent.bookmaker``: the first listing of a key wins
-        by_key.setdefault(bm.key, bm)
-    for key in books:
-        bookmaker = by_key.get(key)
+    for key, bookmaker in zip(books, profile_books(event, books), strict=True):
         if bookmaker is None:
             continue
         market = bookmaker.market(kind)
